@@ -1,0 +1,1 @@
+"""Alert subscribers: the Alertmanager forwarder, the webhook forwarder and `alerts tail`."""

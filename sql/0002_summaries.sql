@@ -1,0 +1,11 @@
+-- 0002 summaries: hourly and daily per-vehicle summaries of pack_telemetry (seed 003's daily
+-- summary: min/max/avg per metric). The objects are mode-specific, so this version lives in its
+-- companions, which define exactly the same names and columns:
+--   0002_summaries.timescale.sql  continuous aggregates + refresh policies (real-time enabled)
+--   0002_summaries.plain.sql      plain views over pack_telemetry
+-- Columns of both summaries:
+--   bucket (UTC hour or UTC day), vehicle_id, readings, snapshots, samples, late_readings,
+--   soc_percent_{min,max,avg}, pack_voltage_v_{min,max,avg}, pack_current_a_{min,max,avg},
+--   temp_c_{min,max,avg}   pack temperature: a sample's temp_c, else the snapshot's t_min/t_max/t_mean
+--   v_min_min, v_max_max, v_spread_{max,avg}, t_min_min, t_max_max, t_mean_avg  (snapshots only)
+--   odometer_km_max, cycle_count_max, current_capacity_kwh_min

@@ -1,0 +1,1 @@
+"""Pure battery analytics: stats, SOH, coulomb counting, fusion, cycles, anomalies, alerting."""

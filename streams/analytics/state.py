@@ -1,0 +1,366 @@
+"""Per-vehicle rolling state: one ``process`` call per reading, compact bytes for a Faust table."""
+
+import json
+import math
+from datetime import datetime
+from typing import NamedTuple
+
+from schemas.alerts import Alert, AlertType
+from schemas.report import Anomaly, Confidence, SohEstimate, SohMethod
+from schemas.telemetry import PackSample, PackSnapshot
+from streams.analytics.alerting import AlertTracker
+from streams.analytics.anomalies import VALUE_HYSTERESIS, detect, still_elevated
+from streams.analytics.coulomb import CapacityObservation, ChargeSessionTracker
+from streams.analytics.cycles import CycleCounter
+from streams.analytics.fusion import CapacityFilter, fuse
+from streams.analytics.profiles import DEFAULT_PROFILE, CalibrationProfile
+from streams.analytics.sensors import StuckSensorTracker
+from streams.analytics.soh import NOT_ESTIMABLE, soh_percent
+from streams.analytics.stats import PackStats, cell_values, stats_from_values
+from streams.analytics.thermal import ThermalRateTracker
+from streams.analytics.timeutil import from_us, to_us
+
+Reading = PackSnapshot | PackSample
+STATE_VERSION = 1
+_HYSTERESIS_KINDS = frozenset(k.value for k in VALUE_HYSTERESIS)
+
+
+class StateDecodeError(ValueError):
+    """``VehicleState.from_bytes`` got bytes that are not a serialized state."""
+
+
+class Outcome(NamedTuple):
+    """Result of one ``VehicleState.process`` call.
+
+    ``health`` is set only when the SOH estimate changed (first capacity, a closed charge
+    session, a new BMS capacity value). ``late`` readings did not touch the rolling state and
+    produce no alerts, but ``stats`` / ``anomalies`` are still computed so they can be stored.
+    """
+
+    stats: PackStats | None
+    anomalies: list[Anomaly]
+    alerts: list[Alert]
+    health: SohEstimate | None
+    efc: float
+    late: bool
+
+
+class VehicleState:
+    """Everything rolling for one vehicle (see ``process``); serializable with ``to_bytes``."""
+
+    __slots__ = (
+        "_alerts",
+        "_bms_kwh",
+        "_cycles",
+        "_filter",
+        "_health_key",
+        "_last_us",
+        "_n_cells",
+        "_nominal_ah",
+        "_nominal_kwh",
+        "_reported_cycles",
+        "_sensors",
+        "_sessions",
+        "_soh",
+        "_thermal",
+        "_thermal_pack",
+        "last_observation",
+        "vehicle_id",
+    )
+
+    def __init__(self, vehicle_id: str) -> None:
+        self.vehicle_id = vehicle_id
+        self._last_us: int | None = None
+        self._sessions = ChargeSessionTracker()
+        self._filter = CapacityFilter()
+        self._cycles = CycleCounter()
+        self._thermal = ThermalRateTracker()
+        self._thermal_pack = ThermalRateTracker()
+        self._alerts = AlertTracker()
+        self._sensors = StuckSensorTracker()
+        self._bms_kwh: float | None = None
+        self._nominal_kwh: float | None = None
+        self._n_cells = 0
+        self._nominal_ah: float | None = None
+        self._reported_cycles: int | None = None
+        self._soh: float | None = None
+        self._health_key: list[object] | None = None
+        self.last_observation: CapacityObservation | None = None
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def last_seen(self) -> int | None:
+        """Event time of the newest accepted reading, microseconds since the epoch."""
+        return self._last_us
+
+    @property
+    def efc(self) -> float:
+        """Equivalent full cycles."""
+        return self._cycles.efc
+
+    @property
+    def deep_discharge_cycles(self) -> int:
+        """Deep-discharge cycles."""
+        return self._cycles.deep_discharge_cycles
+
+    @property
+    def reported_cycle_count(self) -> int | None:
+        """Last ``cycle_count`` reported by the BMS."""
+        return self._reported_cycles
+
+    @property
+    def soh_percent(self) -> float | None:
+        """Current best SOH estimate."""
+        return self._soh
+
+    # ------------------------------------------------------------------ hot path
+    def process(self, reading: Reading, profile: CalibrationProfile) -> Outcome:
+        """Advance the rolling state by one reading (see ``Outcome``)."""
+        at = reading.timestamp
+        us = to_us(at)
+        last = self._last_us
+        stats: PackStats | None = None
+        volts: list[float] = []
+        temps: list[float] = []
+        if isinstance(reading, PackSnapshot) and reading.cells:
+            volts, temps = cell_values(reading.cells)
+            stats = stats_from_values(reading.cells, volts, temps)
+        if last is not None and us < last - int(profile.allowed_lateness_s * 1e6):
+            anomalies = detect(stats, reading, profile, 0.0, soh_percent=self._soh)
+            return Outcome(stats, anomalies, [], None, self._cycles.efc, True)
+        alerts: list[Alert] = []
+        if self._alerts.has_offline:
+            back = self._alerts.resolve_offline(self.vehicle_id, at)
+            if back is not None:
+                alerts.append(back)
+        changed = False
+        if isinstance(reading, PackSnapshot):
+            current = reading.pack_current_a
+            soc = reading.soc_percent
+            pack_v = reading.pack_voltage_v
+            n = stats.cell_count if stats is not None else self._n_cells
+            if reading.nominal_capacity_kwh != self._nominal_kwh or n != self._n_cells:
+                self._set_nominal(reading.nominal_capacity_kwh, n, profile)
+                changed = True
+            if reading.current_capacity_kwh != self._bms_kwh:
+                self._bms_kwh = reading.current_capacity_kwh
+                changed = True
+            self._reported_cycles = reading.cycle_count
+            hottest = stats.t_max if stats is not None else math.nan
+        else:
+            m = reading.metrics
+            current = m.current_a
+            soc = m.soc_percent
+            pack_v = m.voltage_v
+            hottest = m.temp_c
+            if self._nominal_ah is None and profile.nominal_capacity_kwh is not None:
+                self._set_nominal(profile.nominal_capacity_kwh, 0, profile)
+        rate = 0.0
+        stuck: tuple[int, ...] = ()
+        if last is None or us > last:
+            t = us / 1e6
+            thermal = self._thermal if stats is not None else self._thermal_pack
+            rate = thermal.update(
+                t,
+                hottest,
+                profile.runaway_rate_c_per_s,
+                profile.runaway_sustain_s,
+                profile.runaway_max_gap_s,
+            )
+            if stats is not None and isinstance(reading, PackSnapshot):
+                stuck = self._sensors.update(reading.cells, volts, temps, current, profile)
+            if soc is not None and current is not None:
+                obs = self._sessions.feed(t, soc, current, profile, pack_v)
+                if obs is not None:
+                    changed = self._observe(obs, profile) or changed
+            self._cycles.feed(t, soc, current, self._nominal_ah, profile)
+            self._last_us = us
+        health = self._refresh_health(profile) if changed else None
+        anomalies = detect(stats, reading, profile, rate, soh_percent=self._soh, stuck_cells=stuck)
+        tracker = self._alerts
+        if anomalies or tracker.has_entries:
+            held: frozenset[str] = frozenset()
+            if tracker.has_entries:
+                present = {a.type.value for a in anomalies}
+                held = frozenset(
+                    k
+                    for k in tracker.active
+                    if k in _HYSTERESIS_KINDS
+                    and k not in present
+                    and still_elevated(AlertType(k), stats, reading, profile, self._soh)
+                )
+            alerts.extend(
+                tracker.observe(self.vehicle_id, anomalies, at, profile, held=held, stats=stats)
+            )
+        return Outcome(stats, anomalies, alerts, health, self._cycles.efc, False)
+
+    # ------------------------------------------------------------------ health
+    def _set_nominal(self, nominal_kwh: float, n_cells: int, profile: CalibrationProfile) -> None:
+        self._nominal_kwh = nominal_kwh
+        self._n_cells = n_cells
+        self._nominal_ah = nominal_ah(nominal_kwh, n_cells, profile)
+
+    def _observe(self, obs: CapacityObservation, profile: CalibrationProfile) -> bool:
+        self.last_observation = obs
+        nominal = self._nominal_ah
+        if not obs.valid or nominal is None:
+            return False
+        z = obs.capacity_ah / nominal * 100.0
+        return self._filter.update(z, max(obs.rel_std * z, 0.05), profile)
+
+    def finish(self, profile: CalibrationProfile) -> SohEstimate | None:
+        """Close an open charge session (end of a report's data); new health if it changed."""
+        obs = self._sessions.flush(profile)
+        if obs is not None and self._observe(obs, profile):
+            return self._refresh_health(profile)
+        return None
+
+    def health(self, profile: CalibrationProfile) -> SohEstimate:
+        """The current SOH estimate (see module docs of ``fusion`` and ``soh``)."""
+        f_soh = self._filter.estimate
+        f_std = self._filter.std
+        nominal = self._nominal_kwh
+        bms = self._bms_kwh
+        bms_soh = soh_percent(bms, nominal) if bms is not None and nominal else None
+        sessions = self._filter.sessions
+        if f_soh is not None and f_std is not None:
+            if bms_soh is not None and _consistent(f_soh, f_std, bms_soh, sessions, profile):
+                fused = fuse(f_soh, f_std, bms_soh, profile.bms_capacity_std_percent)
+                value, std, method = fused.soh_percent, fused.std_percent, SohMethod.fused
+            else:
+                value, std, method = f_soh, f_std, SohMethod.coulomb_counting
+            capacity = value / 100.0 * nominal if nominal else None
+            return SohEstimate(
+                soh_percent=round(value, 2),
+                method=method,
+                confidence=_confidence(std, sessions, profile),
+                capacity_kwh=None if capacity is None else round(capacity, 3),
+                sessions=sessions,
+                std_percent=round(std, 3),
+            )
+        if bms_soh is not None:
+            return SohEstimate(
+                soh_percent=bms_soh,
+                method=SohMethod.measured_capacity,
+                confidence=Confidence.high,
+                capacity_kwh=bms,
+                sessions=0,
+                std_percent=None,
+            )
+        return NOT_ESTIMABLE
+
+    def _refresh_health(self, profile: CalibrationProfile) -> SohEstimate | None:
+        est = self.health(profile)
+        self._soh = est.soh_percent
+        key: list[object] = [est.soh_percent, est.method.value, est.confidence.value, est.sessions]
+        if key == self._health_key:
+            return None
+        self._health_key = key
+        return est
+
+    # ------------------------------------------------------------------ offline
+    def check_offline(self, now: datetime, expected_period_s: float) -> Alert | None:
+        """``device_offline`` firing once when silent for longer than ``expected_period_s``.
+
+        ``now`` is the wall-clock (or watermark) time; the alert's ``first_seen`` is the last
+        reading's event time, so its id is replay-stable. It resolves in ``process`` when data
+        returns.
+        """
+        last = self._last_us
+        if last is None:
+            return None
+        silent = (to_us(now) - last) / 1e6
+        if silent <= expected_period_s:
+            return None
+        return self._alerts.fire_offline(
+            self.vehicle_id, from_us(last), now, silent, expected_period_s
+        )
+
+    # ------------------------------------------------------------------ serialization
+    def to_bytes(self) -> bytes:
+        """Compact JSON (positional, exact float repr); < 2 KB for packs up to 256 cells."""
+        body = [
+            STATE_VERSION,
+            self.vehicle_id,
+            self._last_us,
+            self._bms_kwh,
+            self._nominal_kwh,
+            self._n_cells,
+            self._reported_cycles,
+            self._soh,
+            self._health_key,
+            self._sessions.dump(),
+            self._filter.dump(),
+            self._cycles.dump(),
+            self._thermal.dump(),
+            self._thermal_pack.dump(),
+            self._alerts.dump(),
+            self._sensors.dump(),
+        ]
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, profile: CalibrationProfile | None = None) -> "VehicleState":
+        """Inverse of ``to_bytes`` (``profile`` resolves the nominal Ah of sample-only packs)."""
+        try:
+            body = json.loads(data)
+            if not isinstance(body, list) or body[0] != STATE_VERSION:
+                raise StateDecodeError("unknown vehicle state version")
+            st = cls(str(body[1]))
+            st._last_us = body[2]
+            st._bms_kwh = body[3]
+            st._nominal_kwh = body[4]
+            st._n_cells = int(body[5])
+            st._reported_cycles = body[6]
+            st._soh = body[7]
+            st._health_key = body[8]
+            st._sessions = ChargeSessionTracker.load(body[9])
+            st._filter = CapacityFilter.load(body[10])
+            st._cycles = CycleCounter.load(body[11])
+            st._thermal = ThermalRateTracker.load(body[12])
+            st._thermal_pack = ThermalRateTracker.load(body[13])
+            st._alerts = AlertTracker.load(body[14])
+            st._sensors = StuckSensorTracker.load(body[15])
+        except StateDecodeError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise StateDecodeError(f"corrupt vehicle state: {exc}") from exc
+        if st._nominal_kwh is not None:
+            st._nominal_ah = nominal_ah(st._nominal_kwh, st._n_cells, profile or DEFAULT_PROFILE)
+        return st
+
+
+def nominal_ah(nominal_kwh: float, n_cells: int, profile: CalibrationProfile) -> float:
+    """Nominal pack Ah = nominal kWh * 1000 / nominal pack voltage.
+
+    The nominal pack voltage is the profile's ``nominal_pack_voltage_v`` when set, else
+    ``cells * cell_nominal_v`` (cells in series), else ``series_cells * cell_nominal_v``.
+    Coulomb-counted SOH is ``capacity_Ah / nominal_Ah``; its kWh is ``SOH * nominal kWh`` (i.e.
+    converted at the nominal voltage, not at the mean charging voltage, which would bias it).
+    """
+    volts = profile.nominal_pack_voltage_v
+    if volts is None:
+        volts = (n_cells if n_cells > 0 else profile.series_cells) * profile.cell_nominal_v
+    return nominal_kwh * 1000.0 / volts
+
+
+def _confidence(std: float, sessions: int, profile: CalibrationProfile) -> Confidence:
+    if sessions >= profile.confidence_high_sessions and std <= profile.confidence_high_std_percent:
+        return Confidence.high
+    if std <= profile.confidence_medium_std_percent:
+        return Confidence.medium
+    return Confidence.low
+
+
+def _consistent(
+    f_soh: float, f_std: float, bms_soh: float, sessions: int, profile: CalibrationProfile
+) -> bool:
+    """Whether the BMS capacity agrees with coulomb counting well enough to fuse.
+
+    Once two sessions agree, a BMS value more than 3 sigma (combined) away is treated as
+    uninformative (e.g. a BMS that always reports the nominal capacity) and left out.
+    """
+    if sessions < 2:
+        return True
+    b_std = profile.bms_capacity_std_percent
+    return abs(f_soh - bms_soh) <= 3.0 * math.sqrt(f_std * f_std + b_std * b_std)

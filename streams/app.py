@@ -1,0 +1,267 @@
+"""The Faust application: topics, the per-vehicle state table, the telemetry agent and timers."""
+
+import asyncio
+import logging
+from collections.abc import Iterator, MutableMapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.types import TP, EventT, StreamT
+
+from schemas.alerts import Alert, Severity
+from streams.analytics.state import VehicleState
+from streams.dlq import DeadLetter, SourcePosition
+from streams.flush import Flusher
+from streams.metrics import WorkerMetrics
+from streams.processor import FlushPlan, SourceMessage, TelemetryProcessor
+from streams.sink.errors import PermanentDatabaseError
+from streams.sink.writer import BatchWriter
+from streams.statestore import DirtyState, StateStore
+from voltstream.kafka import ssl_context
+from voltstream.settings import KafkaSettings, Settings
+
+logger = logging.getLogger(__name__)
+
+STATE_TABLE = "vehicle-state"
+
+
+def broker_credentials(settings: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    """Faust credentials for the configured security protocol (None for PLAINTEXT)."""
+    context = ssl_context(settings)
+    if settings.uses_sasl:
+        if settings.sasl_password is None or settings.sasl_username is None:
+            from voltstream.errors import ConfigurationError
+
+            raise ConfigurationError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value(),
+            ssl_context=context,
+            mechanism=settings.sasl_mechanism or "PLAIN",
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+class _BytesKeyed(MutableMapping[str, bytes]):
+    """View a Faust table's storage (bytes keys after changelog recovery) with str keys."""
+
+    def __init__(self, data: MutableMapping[Any, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> bytes:
+        value: bytes = self._data[key.encode()]
+        return value
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._data[key.encode()] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key.encode()]
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._data.keys():
+            yield key.decode() if isinstance(key, bytes) else str(key)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class TelemetryWorker:
+    """One voltstream worker process: a Faust app plus its processor, writer and outputs."""
+
+    def __init__(self, settings: Settings, metrics: WorkerMetrics, database_url: str) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self._database_url = database_url
+        topics = settings.topics
+        pipeline = settings.pipeline
+        bootstrap = settings.kafka.bootstrap_servers
+        if not bootstrap:
+            from voltstream.errors import ConfigurationError
+
+            raise ConfigurationError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
+        partitions = pipeline.table_partitions or topics.partitions
+        self.app = faust.App(
+            pipeline.app_id,
+            broker=[f"kafka://{host}" for host in bootstrap.split(",")],
+            broker_credentials=broker_credentials(settings.kafka),
+            broker_client_id=settings.kafka.client_id,
+            topic_allow_declare=topics.declare,
+            topic_partitions=partitions,
+            topic_replication_factor=1,
+            web_enabled=False,
+            store="memory://",
+            datadir=str(pipeline.data_dir),
+            key_serializer="raw",
+            value_serializer="raw",
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            producer_linger=0.005,
+            broker_commit_every=10_000,
+            broker_commit_interval=1.0,
+            stream_buffer_maxsize=8_192,
+            broker_max_poll_records=2_000,
+            table_standby_replicas=0,
+        )
+        self.telemetry_topic = self.app.topic(
+            topics.telemetry_topic, key_serializer="raw", value_serializer="raw", partitions=partitions
+        )
+        self.alerts_topic = self.app.topic(
+            topics.alerts_topic, key_serializer="raw", value_serializer="raw", partitions=partitions
+        )
+        self.dlq_topic = self.app.topic(
+            topics.dlq_topic, key_serializer="raw", value_serializer="raw", partitions=partitions
+        )
+        self.table = self.app.Table(
+            STATE_TABLE,
+            default=None,
+            partitions=partitions,
+        )
+        self.store: StateStore[VehicleState] = StateStore(
+            _BytesKeyed(self.table.data),
+            factory=VehicleState,
+            encode=VehicleState.to_bytes,
+            decode=VehicleState.from_bytes,
+            capacity=pipeline.state_cache_vehicles,
+        )
+        self.processor = TelemetryProcessor(
+            pipeline, self.store, alert_min_severity=Severity(pipeline.alert_min_severity)
+        )
+        self._lock = asyncio.Lock()
+        self._flusher: Flusher | None = None
+        self._pool: Any = None
+        self._last_offset: dict[TP, int] = {}
+        self.app.agent(self.telemetry_topic, name="telemetry", concurrency=1)(self._agent)
+        self.app.timer(pipeline.offline_check_interval_s)(self._on_tick)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.on_rebalance_complete.connect(self._on_rebalanced)
+        self.app.on_before_shutdown.connect(self._on_shutdown)
+
+    async def _ready(self) -> Flusher:
+        if self._flusher is None:
+            from voltstream.db.pool import open_pool
+
+            self._pool = await open_pool(self.settings.database, self._database_url)
+            self._flusher = Flusher(
+                BatchWriter(self._pool),
+                self,
+                self.metrics,
+                retry_max_s=self.settings.pipeline.db_retry_max_s,
+                drain_state=self.store.drain,
+            )
+        return self._flusher
+
+    async def _agent(self, stream: StreamT[bytes]) -> None:
+        pipeline = self.settings.pipeline
+        consumed = self.metrics.messages_consumed.labels(self.telemetry_topic.get_topic_name())
+        events: Sequence[EventT[bytes]]
+        async for events in stream.noack_take(  # type: ignore[assignment]
+            pipeline.flush_max_messages, within=pipeline.flush_interval_s
+        ):
+            flusher = await self._ready()
+            async with self._lock:
+                plan = FlushPlan()
+                ingested_at = datetime.now(UTC)
+                process = self.processor.process
+                for event in events:
+                    m = event.message
+                    position = SourcePosition(m.topic, m.partition, m.offset, m.timestamp)
+                    process(SourceMessage(m.key, m.value, position), plan, ingested_at)
+                try:
+                    await flusher.flush(plan)
+                except PermanentDatabaseError as exc:
+                    await self._reject_batch(events, plan, exc)
+            for event in events:
+                await stream.ack(event)
+                self._last_offset[event.message.tp] = event.message.offset
+            consumed.inc(len(events))
+
+    async def _reject_batch(
+        self, events: Sequence[EventT[bytes]], plan: FlushPlan, exc: PermanentDatabaseError
+    ) -> None:
+        """The database refused the batch for good: dead-letter every message of it."""
+        logger.error("database rejected a batch of %d messages: %s", len(events), exc)
+        self.store.discard_changes(plan.vehicles)
+        letters = [
+            DeadLetter(
+                key=e.message.key,
+                value=e.message.value,
+                reason="db_rejected",
+                error_class=type(exc).__name__,
+                message=str(exc),
+                field=None,
+                source=SourcePosition(
+                    e.message.topic, e.message.partition, e.message.offset, e.message.timestamp
+                ),
+            )
+            for e in events
+        ]
+        await self.publish_dead_letters(letters)
+        for letter in letters:
+            self.metrics.dead_letters.labels(letter.reason).inc()
+
+    async def _on_tick(self) -> None:
+        flusher = await self._ready()
+        async with self._lock:
+            plan = FlushPlan()
+            self.processor.check_offline(plan)
+            if plan.alerts or len(plan.rows):
+                await flusher.flush(plan)
+        self.metrics.offline_vehicles.set(len(self.processor.offline))
+        self.metrics.vehicles_tracked.set(self.processor.vehicles_tracked)
+        consumer = self.app.consumer
+        for tp, offset in self._last_offset.items():
+            try:
+                highwater = consumer.highwater(tp)
+            except Exception:  # noqa: BLE001 - lag is best effort while rebalancing
+                continue
+            if highwater is not None:
+                lag = max(0, highwater - offset - 1)
+                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+
+    async def _on_rebalanced(self, app: faust.App, **_: Any) -> None:
+        await self._ready()
+        self.metrics.ready.set(1)
+
+    async def _on_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
+        self.metrics.ready.set(0)
+        name = self.telemetry_topic.get_topic_name()
+        partitions = {tp.partition for tp in revoked if tp.topic == name}
+        if partitions:
+            async with self._lock:
+                gone = self.store.drop_partitions(partitions)
+                self.processor.forget(gone)
+            for tp in [tp for tp in self._last_offset if tp in revoked]:
+                del self._last_offset[tp]
+
+    async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def publish_alerts(self, alerts: Sequence[Alert]) -> None:
+        """Publish alert events, keyed by vehicle, and wait for the broker's acknowledgement."""
+        futures = [
+            await self.alerts_topic.send(
+                key=a.vehicle_id.encode(), value=a.model_dump_json().encode()
+            )
+            for a in alerts
+        ]
+        await asyncio.gather(*futures)
+
+    async def publish_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        """Publish dead letters byte for byte with their reason headers."""
+        futures = [
+            await self.dlq_topic.send(key=d.key, value=d.value, headers=d.headers())
+            for d in letters
+        ]
+        await asyncio.gather(*futures)
+
+    async def publish_state(self, states: Sequence[DirtyState]) -> None:
+        """Write changed states to the table's changelog, on the partition of their input."""
+        futures = [
+            self.table.send_changelog(s.partition, s.vehicle_id.encode(), s.value) for s in states
+        ]
+        await asyncio.gather(*futures)

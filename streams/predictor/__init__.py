@@ -1,0 +1,1 @@
+"""Battery degradation predictor: NASA PCoE loaders, features, baselines and an LSTM."""

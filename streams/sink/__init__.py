@@ -1,0 +1,1 @@
+"""The storage sink: row batches, binary COPY encoding, the batch writer and its error taxonomy."""

@@ -1,0 +1,283 @@
+"""A batch of COPY-ready row tuples for every sink table, filled by the agent between flushes."""
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from streams.sink.inputs import AlertLike, SampleLike, SnapshotLike, SohLike, StatsLike
+from streams.sink.tables import (
+    BATTERY_ALERTS,
+    BATTERY_HEALTH,
+    CYCLE_SERIES,
+    DEAD_LETTERS,
+    PACK_CELLS,
+    PACK_TELEMETRY,
+    TABLES,
+    VEHICLES,
+)
+
+Row = tuple[Any, ...]
+
+# Positions in a pending vehicle row (the VEHICLES column order).
+_MAKE, _FIRST_SEEN, _LAST_SEEN, _OFFLINE, _OFFLINE_SINCE = 1, 5, 6, 7, 8
+
+
+@functools.lru_cache(maxsize=64)
+def _default_ids(n: int) -> list[int]:
+    return list(range(n))
+
+
+class RowBatch:
+    """Rows for one write, as tuples in each table's column order (see `streams.sink.tables`).
+
+    Vehicles are merged per vehicle_id inside the batch (an upsert may touch a row only once
+    per statement); every other table keeps one tuple per call, and duplicates are dropped by
+    the table's unique key when written. The batch is unchanged by a write, so a failed write
+    can be retried with it.
+    """
+
+    def __init__(self) -> None:
+        self._telemetry: list[Row] = []
+        self._cells: list[Row] = []
+        self._health: list[Row] = []
+        self._alerts: list[Row] = []
+        self._dead_letters: list[Row] = []
+        self._cycles: list[Row] = []
+        self._vehicles: dict[str, list[Any]] = {}
+        self._by_table: dict[str, list[Row]] = {
+            PACK_TELEMETRY.name: self._telemetry,
+            PACK_CELLS.name: self._cells,
+            BATTERY_HEALTH.name: self._health,
+            BATTERY_ALERTS.name: self._alerts,
+            DEAD_LETTERS.name: self._dead_letters,
+            CYCLE_SERIES.name: self._cycles,
+        }
+
+    def add_snapshot(
+        self, snapshot: SnapshotLike, stats: StatsLike, late: bool, ingested_at: datetime
+    ) -> None:
+        """One pack_telemetry row (kind 'snapshot') and one pack_cells row."""
+        time = snapshot.timestamp
+        vehicle_id = snapshot.vehicle_id
+        self._telemetry.append(
+            (
+                time,
+                vehicle_id,
+                "snapshot",
+                snapshot.pack_voltage_v,
+                snapshot.pack_current_a,
+                snapshot.soc_percent,
+                None,
+                snapshot.odometer_km,
+                stats.cell_count,
+                stats.v_min,
+                stats.v_max,
+                stats.v_mean,
+                stats.v_spread,
+                stats.t_min,
+                stats.t_max,
+                stats.t_mean,
+                snapshot.nominal_capacity_kwh,
+                snapshot.current_capacity_kwh,
+                snapshot.cycle_count,
+                late,
+                ingested_at,
+            )
+        )
+        cells = snapshot.cells
+        ids = [c.id for c in cells]
+        resistances = [c.internal_resistance_mohm for c in cells]
+        self._cells.append(
+            (
+                time,
+                vehicle_id,
+                None if ids == _default_ids(len(ids)) else ids,
+                [c.voltage for c in cells],
+                [c.temperature for c in cells],
+                None if all(r is None for r in resistances) else resistances,
+            )
+        )
+
+    def add_sample(self, sample: SampleLike, late: bool, ingested_at: datetime) -> None:
+        """One pack_telemetry row (kind 'sample')."""
+        m = sample.metrics
+        self._telemetry.append(
+            (
+                sample.timestamp,
+                sample.vehicle_id,
+                "sample",
+                m.voltage_v,
+                m.current_a,
+                m.soc_percent,
+                m.temp_c,
+                *(None,) * 12,  # odometer_km .. cycle_count
+                late,
+                ingested_at,
+            )
+        )
+
+    def add_health(
+        self,
+        vehicle_id: str,
+        time: datetime,
+        soh: SohLike,
+        efc: float | None,
+        deep_discharge_cycles: int | None,
+        *,
+        predicted_soh: float | None = None,
+        predicted_rul_cycles: float | None = None,
+    ) -> None:
+        """One battery_health row."""
+        self._health.append(
+            (
+                time,
+                vehicle_id,
+                soh.soh_percent,
+                soh.method,
+                soh.confidence,
+                soh.std_percent,
+                soh.capacity_kwh,
+                soh.sessions,
+                efc,
+                deep_discharge_cycles,
+                predicted_soh,
+                predicted_rul_cycles,
+            )
+        )
+
+    def add_alert(self, alert: AlertLike) -> None:
+        """One battery_alerts row; `time` is the alert's event time."""
+        self._alerts.append(
+            (
+                alert.event_time,
+                alert.alert_id,
+                alert.vehicle_id,
+                alert.type,
+                alert.severity,
+                alert.state,
+                alert.value,
+                alert.threshold,
+                alert.unit,
+                list(alert.cells),
+                alert.first_seen,
+                alert.last_seen,
+                alert.message,
+                dict(alert.evidence),
+            )
+        )
+
+    def add_dead_letter(
+        self,
+        *,
+        time: datetime,
+        reason: str,
+        error_class: str,
+        topic: str,
+        partition: int,
+        offset: int,
+        vehicle_id: str | None = None,
+        detail: str = "",
+    ) -> None:
+        """One dead_letters row (the message itself goes to the DLQ topic)."""
+        self._dead_letters.append(
+            (time, reason, error_class, topic, partition, offset, vehicle_id, detail)
+        )
+
+    def add_cycle(
+        self,
+        *,
+        source: str,
+        battery_id: str,
+        cycle_index: int,
+        time: datetime | None,
+        features: Mapping[str, object],
+        soh_target: float | None,
+        capacity_ah: float | None,
+    ) -> None:
+        """One cycle_series row (predictor training data)."""
+        self._cycles.append(
+            (source, battery_id, cycle_index, time, dict(features), soh_target, capacity_ah)
+        )
+
+    def touch_vehicle(  # noqa: PLR0917 - the agent's contract is positional
+        self,
+        vehicle_id: str,
+        time: datetime,
+        make: str | None = None,
+        model: str | None = None,
+        chemistry: str | None = None,
+        profile: str | None = None,
+    ) -> None:
+        """Record a reading of `vehicle_id` at `time`; identity fields that are not None win."""
+        row = self._vehicles.get(vehicle_id)
+        if row is None:
+            self._vehicles[vehicle_id] = [
+                vehicle_id,
+                make,
+                model,
+                chemistry,
+                profile,
+                time,
+                time,
+                False,
+                None,
+            ]
+            return
+        for position, value in enumerate((make, model, chemistry, profile), start=_MAKE):
+            if value is not None:
+                row[position] = value
+        if row[_FIRST_SEEN] is None or time < row[_FIRST_SEEN]:
+            row[_FIRST_SEEN] = time
+        if row[_LAST_SEEN] is None or time > row[_LAST_SEEN]:
+            row[_LAST_SEEN] = time
+
+    def mark_offline(self, vehicle_id: str, since: datetime) -> None:
+        """Mark `vehicle_id` offline since `since`; a later reading brings it back online."""
+        row = self._vehicles.get(vehicle_id)
+        if row is None:
+            self._vehicles[vehicle_id] = [
+                vehicle_id,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                True,
+                since,
+            ]
+            return
+        if not row[_OFFLINE] or since > row[_OFFLINE_SINCE]:
+            row[_OFFLINE] = True
+            row[_OFFLINE_SINCE] = since
+
+    def rows(self, table: str) -> Sequence[Row]:
+        """The pending rows of `table`, in its column order."""
+        if table == VEHICLES.name:
+            return [_settled(row) for row in self._vehicles.values()]
+        return self._by_table[table]
+
+    def counts(self) -> dict[str, int]:
+        """Pending rows per table (tables without rows included, with 0)."""
+        return {
+            t.name: len(self._vehicles) if t is VEHICLES else len(self._by_table[t.name])
+            for t in TABLES
+        }
+
+    def clear(self) -> None:
+        """Forget every pending row (after a successful write)."""
+        for rows in self._by_table.values():
+            rows.clear()
+        self._vehicles.clear()
+
+    def __len__(self) -> int:
+        return len(self._vehicles) + sum(len(rows) for rows in self._by_table.values())
+
+
+def _settled(row: list[Any]) -> Row:
+    """A vehicle row whose offline mark is dropped when a reading in the batch is newer."""
+    last_seen = row[_LAST_SEEN]
+    if row[_OFFLINE] and last_seen is not None and row[_OFFLINE_SINCE] < last_seen:
+        return (*row[:_OFFLINE], False, None)
+    return tuple(row)

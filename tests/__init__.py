@@ -1,0 +1,1 @@
+"""voltstream test suite."""

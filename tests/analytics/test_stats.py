@@ -1,0 +1,43 @@
+"""Pack statistics."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streams.analytics.stats import cell_stats, pack_stats
+from tests.analytics.helpers import cells, snapshot
+
+
+def test_seed_001_diagnostics() -> None:
+    volts = [3.852, 4.132] + [4.0] * 94
+    temps = [26.45, 44.12] + [34.0] * 94
+    s = pack_stats(snapshot(volts, temps))
+    assert s.cell_count == 96
+    assert (s.v_min, s.v_max) == (3.852, 4.132)
+    assert s.v_spread == 0.28
+    assert (s.t_min, s.t_max) == (26.45, 44.12)
+    assert (s.v_min_cell, s.v_max_cell, s.t_max_cell, s.t_min_cell) == (0, 1, 1, 0)
+    assert abs(s.v_mean - sum(volts) / 96) < 1e-12
+    assert s.finite
+
+
+def test_ids_not_positions() -> None:
+    cl = tuple(reversed(cells([3.6, 3.7, 3.8])))
+    s = cell_stats(cl)
+    assert (s.v_min_cell, s.v_max_cell) == (0, 2)
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(2.5, 4.3), st.floats(-20, 80)), min_size=2, max_size=120
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_order_independent(values: list[tuple[float, float]], rnd: object) -> None:
+    cl = cells([v for v, _ in values], [t for _, t in values])
+    shuffled = list(cl)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    a, b = cell_stats(cl), cell_stats(tuple(shuffled))
+    assert (a.v_min, a.v_max, a.v_spread, a.t_min, a.t_max) == (
+        b.v_min, b.v_max, b.v_spread, b.t_min, b.t_max,
+    )
+    assert abs(a.v_mean - b.v_mean) < 1e-9

@@ -1,0 +1,1 @@
+"""Tests of the alert subscribers against a real Kafka protocol and real HTTP receivers."""

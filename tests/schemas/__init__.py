@@ -1,0 +1,1 @@
+"""Tests of the schemas package and the fast decoder."""

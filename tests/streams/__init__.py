@@ -1,0 +1,1 @@
+"""Tests of the stream processor (pure parts and the Kafka/PostgreSQL pipeline)."""

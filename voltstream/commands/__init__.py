@@ -1,0 +1,1 @@
+"""The `voltstream` subcommands, one module each, discovered by `voltstream.cli`."""

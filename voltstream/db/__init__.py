@@ -1,0 +1,1 @@
+"""PostgreSQL/TimescaleDB access: migrations, the connection pool, TimescaleDB detection."""

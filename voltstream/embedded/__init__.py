@@ -1,0 +1,1 @@
+"""Embedded services for running voltstream with no infrastructure: Kafka and PostgreSQL."""

@@ -1,0 +1,145 @@
+"""Run `voltstream worker` as a child process and watch it through its /metrics endpoint."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+from voltstream.errors import EmbeddedServiceError
+
+
+def free_port() -> int:
+    """A TCP port on loopback that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Parse Prometheus text exposition into `{'name{labels}': value}` (comments skipped)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            continue
+    return out
+
+
+def metric_sum(metrics: Mapping[str, float], name: str) -> float:
+    """Sum a metric over all its label sets."""
+    return sum(v for k, v in metrics.items() if k == name or k.startswith(name + "{"))
+
+
+class WorkerProcess:
+    """A `voltstream worker` child process with its own metrics port and state directory."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        workdir: Path,
+        name: str = "worker",
+        log: IO[bytes] | None = None,
+    ) -> None:
+        self.metrics_port = free_port()
+        self.workdir = workdir
+        self.name = name
+        self._env = {
+            **os.environ,
+            **env,
+            "VOLTSTREAM_METRICS_PORT": str(self.metrics_port),
+            "VOLTSTREAM_METRICS_HOST": "127.0.0.1",
+            "VOLTSTREAM_DATA_DIR": str(workdir / f"{name}-data"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._log = log
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        if self._proc is None:
+            raise EmbeddedServiceError("the worker is not running")
+        return self._proc.pid
+
+    def start(self, ready_timeout_s: float = 90.0) -> Self:
+        """Start the worker and wait until it reports ready (owns partitions)."""
+        log_path = self.workdir / f"{self.name}.log"
+        log = self._log or log_path.open("ab")
+        self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "voltstream", "worker"],
+            env=self._env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + ready_timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise EmbeddedServiceError(
+                    f"worker exited with {self._proc.returncode}; see {log_path}"
+                )
+            if self.scrape().get("voltstream_worker_ready") == 1.0:
+                return self
+            time.sleep(0.25)
+        self.stop()
+        raise EmbeddedServiceError(f"worker not ready after {ready_timeout_s:.0f} s; see {log_path}")
+
+    def scrape(self) -> dict[str, float]:
+        """Read the worker's /metrics; empty while it is not serving."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                body: bytes = response.read()
+        except (urllib.error.URLError, OSError):
+            return {}
+        return parse_metrics(body.decode())
+
+    def alive(self) -> bool:
+        """Whether the child is still running."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, timeout_s: float = 30.0) -> int | None:
+        """Stop gracefully (SIGTERM), then kill after `timeout_s`; return the exit code."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._proc = None
+        return proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the worker: no shutdown, no final commit (for crash tests)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
