@@ -50,7 +50,11 @@ async def run_forwarder(
         address = await server.start()
         logger.info("metrics on http://%s/metrics", address)
     client_id = f"{settings.kafka.client_id}-{sink_name}"
-    config = consumer_config(settings.kafka, forwarder.group_id, **{"client.id": client_id})
+    config = consumer_config(
+        settings.kafka,
+        forwarder.group_id,
+        **{"client.id": client_id, **forwarder.consumer_overrides},
+    )
     source = KafkaAlertSource(config, settings.topics.alerts_topic)
     try:
         async with aiohttp.ClientSession() as session:

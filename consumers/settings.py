@@ -28,6 +28,9 @@ class _ForwarderSettings(BaseSettings):
     timeout_s: float = Field(default=10.0, gt=0)
     backoff_initial_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
+    session_timeout_s: float = Field(
+        default=45.0, ge=1, description="Consumer-group session timeout (failure detection)."
+    )
 
     @field_validator("types", mode="before")
     @classmethod
@@ -38,6 +41,15 @@ class _ForwarderSettings(BaseSettings):
     def alert_filter(self) -> AlertFilter:
         """The filter built from `min_severity` and `types`."""
         return AlertFilter.build(self.min_severity, self.types)
+
+    @property
+    def consumer_overrides(self) -> dict[str, int | str]:
+        """confluent-kafka settings derived from these settings."""
+        session_ms = int(self.session_timeout_s * 1000)
+        return {
+            "session.timeout.ms": session_ms,
+            "heartbeat.interval.ms": max(100, min(3000, session_ms // 5)),
+        }
 
     @property
     def backoff(self) -> Backoff:

@@ -1,14 +1,14 @@
 """Cross-field and context checks shared by the pydantic models and the fast decoder."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from schemas.physics import CAPACITY_MAX_RATIO
 
 
-def all_unique(ids: Sequence[int]) -> bool:
-    """True when no id occurs twice (the fast predicate; `first_duplicate` locates the culprit)."""
-    return len(set(ids)) == len(ids)
+def all_unique(ids: Iterable[int], count: int) -> bool:
+    """True when the `count` ids are pairwise distinct (`first_duplicate` locates a culprit)."""
+    return len(set(ids)) == count
 
 
 def first_duplicate(ids: Iterable[int]) -> tuple[int, int] | None:

@@ -57,8 +57,15 @@ def _parse_int(text: str) -> int | float:
 
 def load_json(raw: bytes) -> Any:
     """Parse UTF-8 JSON text (NaN/Infinity literals are parsed, then rejected by the models)."""
+    text = raw.decode("utf-8")
     try:
-        return json.loads(raw.decode("utf-8"), parse_int=_parse_int)
+        return json.loads(text)
+    except RecursionError as exc:
+        raise MalformedJson(f"not JSON: {exc}"[:200]) from None
+    except ValueError:
+        pass  # malformed, or an integer over CPython's digit limit: retry with the guard
+    try:
+        return json.loads(text, parse_int=_parse_int)
     except (ValueError, RecursionError) as exc:
         raise MalformedJson(f"not JSON: {exc}"[:200]) from None
 

@@ -33,43 +33,43 @@ class SchemaError(Exception):
         return hash((type(self), self.field, self.detail))
 
 
-class PayloadTooLarge(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class PayloadTooLarge(SchemaError):
     """The raw message exceeds `DecodeLimits.max_payload_bytes`."""
 
     reason: ClassVar[str] = "too_large"
 
 
-class NotUtf8(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class NotUtf8(SchemaError):
     """The raw message is not valid UTF-8."""
 
     reason: ClassVar[str] = "not_utf8"
 
 
-class MalformedJson(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class MalformedJson(SchemaError):
     """The raw message is not a JSON document."""
 
     reason: ClassVar[str] = "malformed_json"
 
 
-class NestingTooDeep(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class NestingTooDeep(SchemaError):
     """The JSON document nests objects/arrays deeper than `DecodeLimits.max_depth`."""
 
     reason: ClassVar[str] = "too_deep"
 
 
-class UnknownShape(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class UnknownShape(SchemaError):
     """The JSON document is neither a snapshot, a sample nor a batch envelope."""
 
     reason: ClassVar[str] = "unknown_shape"
 
 
-class InvalidField(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class InvalidField(SchemaError):
     """A field is missing, has the wrong type or an impossible value; `field` names it."""
 
     reason: ClassVar[str] = "invalid_field"
 
 
-class TimestampInFuture(SchemaError):  # noqa: N818 (names fixed by docs/architecture.md)
+class TimestampInFuture(SchemaError):
     """A timestamp lies further in the future than `DecodeLimits.max_future_skew_s`."""
 
     reason: ClassVar[str] = "future_timestamp"

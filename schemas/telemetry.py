@@ -130,7 +130,7 @@ class PackSnapshot(BaseModel):
             )
         duplicate = (
             None
-            if all_unique([cell.id for cell in cells])
+            if all_unique([cell.id for cell in cells], len(cells))
             else first_duplicate(c.id for c in cells)
         )
         if duplicate is not None:

@@ -1,5 +1,6 @@
 """Fast telemetry decoder: msgspec types derived from the `schemas` models, pydantic as referee."""
 
+import dataclasses
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -8,7 +9,14 @@ from operator import attrgetter
 from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
 import msgspec
-from pydantic import BaseModel, BeforeValidator, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    WithJsonSchema,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -18,7 +26,7 @@ from schemas.decode import decode_telemetry, load_json, utc_now, validate_readin
 from schemas.errors import NestingTooDeep, NotUtf8, SchemaError
 from schemas.limits import DecodeLimits
 from schemas.rawcheck import json_too_deep
-from schemas.shape import SHAPE_KEYS, Shape
+from schemas.shape import SHAPE_KEYS, Shape, message_shape
 from schemas.telemetry import (
     BatchEnvelope,
     PackSample,
@@ -59,7 +67,7 @@ def _mirror_not_future(
 def _mirror_cells(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
     for name in fields:
         cells = v[name]
-        if len(cells) > lim.max_cells or not all_unique(list(map(_get_id, cells))):
+        if len(cells) > lim.max_cells or not all_unique(map(_get_id, cells), len(cells)):
             return False
     return True
 
@@ -103,10 +111,22 @@ class _Plan:
     fields_set: frozenset[str]
 
 
-def _constraints(extras: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
-    """msgspec.Meta keyword arguments and an optional converter from Annotated metadata."""
+def _settings(item: object) -> dict[str, Any]:
+    """The non-None settings of one constraint object (annotated_types or pydantic metadata)."""
+    if dataclasses.is_dataclass(item):
+        found = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    else:
+        found = dict(getattr(item, "__dict__", {}))
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _constraints(
+    extras: tuple[Any, ...],
+) -> tuple[dict[str, Any], Callable[..., Any] | None, bool]:
+    """msgspec.Meta kwargs, an optional converter and strictness, from Annotated metadata."""
     meta: dict[str, Any] = {}
     converter: Callable[..., Any] | None = None
+    strict = False
     items: list[Any] = []
     for extra in extras:
         items.extend(extra.metadata if isinstance(extra, FieldInfo) else [extra])
@@ -116,24 +136,30 @@ def _constraints(extras: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[...,
         if isinstance(item, PlainValidator) and item.func in _CONVERTERS:
             converter = item.func
             continue
-        if isinstance(item, _IGNORED_META) or type(item).__name__ == "Strict":
+        if isinstance(item, _IGNORED_META):
             continue
-        found = {name: getattr(item, name) for name in _CONSTRAINTS if hasattr(item, name)}
-        found = {name: value for name, value in found.items() if value is not None}
-        if not found:
+        if isinstance(item, Strict):
+            strict = item.strict
+            continue
+        found = _settings(item)
+        unknown = set(found) - set(_CONSTRAINTS)
+        if not found or unknown:
             raise DerivationError(f"no fast equivalent for field metadata {item!r}")
         meta.update(found)
     if isinstance(meta.get("pattern"), str) and meta["pattern"].endswith("$"):
         # pydantic's Rust regex `$` is end-of-text; Python's re also matches before a final "\n".
         meta["pattern"] = meta["pattern"][:-1] + r"\Z"
-    return meta, converter
+    return meta, converter, strict
+
+
+def _is_model(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 class _Deriver:
     """Turns pydantic models into msgspec Struct types, once, at FastDecoder construction."""
 
-    def __init__(self, limits: DecodeLimits) -> None:
-        self.limits = limits
+    def __init__(self) -> None:
         self.plans: dict[type[BaseModel], _Plan] = {}
 
     def field_type(self, annotation: Any, extras: tuple[Any, ...] = ()) -> tuple[Any, Any]:
@@ -142,13 +168,15 @@ class _Deriver:
         if origin is Annotated:
             base, *more = get_args(annotation)
             return self.field_type(base, (*extras, *more))
-        meta, converter = _constraints(extras)
+        meta, converter, strict = _constraints(extras)
         if converter is not None:
             return _CONVERTERS[converter], converter
         if origin in (Union, types.UnionType):
             options = [arg for arg in get_args(annotation) if arg is not type(None)]
             if len(options) != 1 or len(get_args(annotation)) != 2:
                 raise DerivationError(f"only `X | None` unions are derivable: {annotation!r}")
+            if get_origin(options[0]) in (tuple, list) or _is_model(options[0]):
+                raise DerivationError(f"optional containers are not derivable: {annotation!r}")
             inner, inner_conv = self.field_type(options[0], extras)
             if inner_conv is not None:
                 raise DerivationError(f"converter inside an optional: {annotation!r}")
@@ -168,6 +196,9 @@ class _Deriver:
             return (Annotated[container, msgspec.Meta(**meta)] if meta else container), None
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             return self.plan(annotation).struct, None
+        if annotation in (int, float, str) and not strict:
+            # msgspec never coerces; a lax pydantic scalar would make the fast path stricter.
+            raise DerivationError(f"{annotation!r} field is not strict in the model")
         if origin is Literal or annotation in (int, float, str):
             return (Annotated[annotation, msgspec.Meta(**meta)] if meta else annotation), None
         raise DerivationError(f"no fast equivalent for type {annotation!r}")
@@ -240,6 +271,11 @@ class _Deriver:
         return plan
 
 
+def derive_struct(model: type[BaseModel]) -> type[msgspec.Struct]:
+    """The msgspec Struct type derived from `model` (raises DerivationError if not derivable)."""
+    return _Deriver().plan(model).struct
+
+
 _new: Final = object.__new__
 _set: Final = object.__setattr__
 
@@ -254,7 +290,7 @@ def _instantiate(model: type[BaseModel], values: Values, fields_set: frozenset[s
     return obj
 
 
-class _Reject(Exception):  # noqa: N818 (internal control flow, never escapes this module)
+class _Reject(Exception):
     """The fast checks did not accept; the pydantic reference decides (and names the error)."""
 
 
@@ -282,9 +318,9 @@ class _ShapeDecoder:
         """(model instance, number of JSON brackets it accounts for); raises _Reject."""
         values = msgspec.structs.asdict(struct)
         brackets = 2
-        for probe in plan.probes:
-            if values.pop(probe) is not msgspec.UNSET:
-                raise _Reject
+        present = [probe for probe in plan.probes if values.pop(probe) is not msgspec.UNSET]
+        if present and message_shape(dict.fromkeys((*plan.names, *present))) != self.shape:
+            raise _Reject  # e.g. `vehicle_id` + `cells` + `readings`: ambiguous, unknown shape
         try:
             for name, convert in plan.converters:
                 values[name] = convert(values[name])
@@ -326,7 +362,7 @@ class FastDecoder:
 
     def __init__(self, limits: DecodeLimits = DecodeLimits()) -> None:  # noqa: B008
         self.limits = limits
-        deriver = _Deriver(limits)
+        deriver = _Deriver()
         snapshot = deriver.plan(PackSnapshot, probe_shapes=True)
         sample = deriver.plan(PackSample, probe_shapes=True)
         envelope = deriver.plan(BatchEnvelope, probe_shapes=True)
@@ -402,4 +438,4 @@ class FastDecoder:
         return decode_telemetry(raw, self.limits, now)
 
 
-__all__ = ["DerivationError", "FastDecoder"]
+__all__ = ["DerivationError", "FastDecoder", "derive_struct"]

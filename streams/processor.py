@@ -244,9 +244,17 @@ class TelemetryProcessor:
             alert = state.check_offline(datetime.fromtimestamp(reference, UTC), period)
             self.offline.add(vehicle_id)
             plan.vehicles.add(vehicle_id)
-            plan.rows.mark_offline(vehicle_id, datetime.fromtimestamp(last, UTC))
+            last_time = datetime.fromtimestamp(last, UTC)
+            plan.rows.mark_offline(vehicle_id, last_time)
             if alert is not None:
                 self._emit(alert, plan)
+            # Close the vehicle's open window (a charge session) on time, not on its next reading.
+            profile = self._vehicle_profile.get(vehicle_id) or self._profile_override
+            health = state.finish(profile)
+            if health is not None:
+                plan.rows.add_health(
+                    vehicle_id, last_time, health, state.efc, state.deep_discharge_cycles
+                )
 
     def forget(self, vehicle_ids: list[str]) -> None:
         """Drop per-vehicle bookkeeping for vehicles whose partitions moved away."""

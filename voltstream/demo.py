@@ -181,6 +181,7 @@ def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
         last_consumed, last_t = 0.0, began
         deadline = began + options.duration_s + 120
         metrics: dict[str, float] = {}
+        stalled_at = [0.0, began]
         try:
             while time.monotonic() < deadline:
                 time.sleep(1.0)
@@ -200,6 +201,12 @@ def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
                 out.flush()
                 if progress.error is not None:
                     raise VoltstreamError(f"producer failed: {progress.error}")
+                if not worker.alive():
+                    raise VoltstreamError("the worker died:\n" + worker.log_tail())
+                if consumed_cache["value"] > stalled_at[0] or progress.produced <= stalled_at[0]:
+                    stalled_at[:] = [consumed_cache["value"], now]
+                elif now - stalled_at[1] > 30:
+                    raise VoltstreamError("the worker stopped consuming:\n" + worker.log_tail())
                 if progress.done_producing and consumed_cache["value"] >= progress.produced:
                     time.sleep(2.0)  # let the last alerts reach the alert reader
                     break

@@ -77,7 +77,7 @@ class WorkerProcess:
 
     def start(self, ready_timeout_s: float = 90.0) -> Self:
         """Start the worker and wait until it reports ready (owns partitions)."""
-        log_path = self.workdir / f"{self.name}.log"
+        log_path = self.log_path
         log = self._log or log_path.open("ab")
         self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "voltstream", "worker"],
@@ -106,6 +106,19 @@ class WorkerProcess:
         except (urllib.error.URLError, OSError):
             return {}
         return parse_metrics(body.decode())
+
+    @property
+    def log_path(self) -> Path:
+        """Where the worker's output goes."""
+        return self.workdir / f"{self.name}.log"
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last `lines` lines of the worker's output."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
 
     def alive(self) -> bool:
         """Whether the child is still running."""

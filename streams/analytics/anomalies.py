@@ -259,6 +259,18 @@ def _merge_sensor(found: list[tuple[Severity, float, float, str, str, tuple[int,
     )
 
 
+#: Alert types computed from per-cell values, which only snapshots carry.
+CELL_LEVEL_KINDS = frozenset(
+    {
+        AlertType.voltage_imbalance,
+        AlertType.temperature_spread,
+        AlertType.overheating,
+        AlertType.cell_voltage_out_of_range,
+        AlertType.sensor_fault,
+    }
+)
+
+
 def still_elevated(
     kind: AlertType,
     stats: PackStats | None,
@@ -273,16 +285,12 @@ def still_elevated(
         return soh_percent is not None and soh_percent < (
             p.low_soh_warning_percent + p.low_soh_hysteresis_percent
         )
-    if kind is AlertType.overheating:
-        if stats is not None:
-            temp = stats.t_max
-        elif isinstance(reading, PackSample):
-            temp = reading.metrics.temp_c
-        else:
-            return False
-        return temp > p.overheat_warning_c - p.overheat_hysteresis_c
     if stats is None:
-        return False
+        # A reading without cells (a pack sample) cannot observe a cell-level metric: it
+        # neither fires nor clears it, or every sample between two snapshots would resolve it.
+        return kind in CELL_LEVEL_KINDS
+    if kind is AlertType.overheating:
+        return stats.t_max > p.overheat_warning_c - p.overheat_hysteresis_c
     if kind is AlertType.voltage_imbalance:
         return stats.v_spread > p.imbalance_warning_v - p.imbalance_hysteresis_v
     if kind is AlertType.temperature_spread:

@@ -74,7 +74,7 @@ class CalibrationProfile:
     session_max_gap_s: float = 120.0
     session_min_soc_swing_percent: float = 20.0
     session_min_samples: int = 20
-    session_max_s_per_percent: float = 600.0
+    session_max_s_per_percent: float = 3600.0
     # capacity fusion
     fusion_process_std_percent: float = 0.3
     fusion_max_std_percent: float = 10.0

@@ -12,7 +12,7 @@ from typing import Any
 from schemas.telemetry import CellReading
 from streams.analytics.profiles import CalibrationProfile
 
-MAX_TRACKED_CELLS = 256
+MAX_TRACKED_CELLS = 192
 _V_SCALE = 10_000.0  # 0.1 mV
 _T_SCALE = 100.0  # 0.01 C
 _V_NONE = 0xFFFF

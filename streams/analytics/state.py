@@ -185,7 +185,7 @@ class VehicleState:
                 held = frozenset(
                     k
                     for k in tracker.active
-                    if k in _HYSTERESIS_KINDS
+                    if (k in _HYSTERESIS_KINDS or stats is None)
                     and k not in present
                     and still_elevated(AlertType(k), stats, reading, profile, self._soh)
                 )
@@ -278,7 +278,7 @@ class VehicleState:
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self) -> bytes:
-        """Compact JSON (positional, exact float repr); < 2 KB for packs up to 256 cells."""
+        """Compact JSON (positional, exact float repr); < 2 KB (stuck-sensor values kept <= 192 cells)."""
         body = [
             STATE_VERSION,
             self.vehicle_id,

@@ -253,10 +253,12 @@ class AlertmanagerProcess:
             if self._process.poll() is not None:
                 log = (self._dir / "alertmanager.log").read_text()
                 raise RuntimeError(f"alertmanager exited: {log}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return self
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response,
+            ):
+                if response.status == 200:
+                    return self
             time.sleep(0.2)
         raise RuntimeError("alertmanager did not become ready")
 

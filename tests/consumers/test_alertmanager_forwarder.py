@@ -16,11 +16,11 @@ from tests.consumers.conftest import AlertmanagerBackend
 from tests.consumers.helpers import (
     committed_offsets,
     free_port,
+    fresh_settings,
     make_alert,
     produce,
     produce_raw,
     resolved,
-    fresh_settings,
     wait_until,
 )
 from voltstream.settings import Settings
@@ -35,6 +35,7 @@ def forwarder_settings(url: str, **overrides: Any) -> AlertmanagerForwarderSetti
         "batch_wait_s": 0.2,
         "backoff_initial_s": 0.1,
         "backoff_max_s": 0.5,
+        "session_timeout_s": 6.0,
         **overrides,
     }
     return AlertmanagerForwarderSettings(**values)
@@ -60,7 +61,10 @@ class Running:
 
         self.task = asyncio.create_task(
             run_alertmanager_forwarder(
-                self.settings, self.forwarder, stop=self.stop, registry=self.registry,
+                self.settings,
+                self.forwarder,
+                stop=self.stop,
+                registry=self.registry,
                 on_started=started,
             )
         )
@@ -138,7 +142,9 @@ async def test_firing_then_resolved_reaches_alertmanager(
         assert "voltstream_forwarder_delivery_seconds_bucket" in text
 
     async def both_committed() -> bool:
-        offsets = committed_offsets(kafka_bootstrap, forwarder.group_id, settings.topics.alerts_topic)
+        offsets = committed_offsets(
+            kafka_bootstrap, forwarder.group_id, settings.topics.alerts_topic
+        )
         return sum(offsets.values()) == 2
 
     await wait_until(both_committed, what="offsets committed after delivery")
@@ -225,8 +231,7 @@ async def test_undecodable_and_filtered_records_are_skipped(
 
         async def major_active() -> bool:
             return any(
-                a["labels"].get("alert_id") == major.alert_id
-                for a in await backend.active_alerts()
+                a["labels"].get("alert_id") == major.alert_id for a in await backend.active_alerts()
             )
 
         await wait_until(major_active, what="the major alert")

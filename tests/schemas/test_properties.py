@@ -31,6 +31,18 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
+# RFC 8259 JSON only (no NaN/Infinity literals, which the fast path leaves to the reference).
+strict_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 SHAPE_KEYS = ["vehicle_id", "device_id", "cells", "metrics", "readings", "timestamp"]
 
 
@@ -94,7 +106,6 @@ valid_snapshots = st.builds(
     lambda cells, cycles, nominal, ratio, extra: (
         snapshot(
             cells=0,
-            cells_list=None,
             cycle_count=cycles,
             nominal_capacity_kwh=nominal,
             current_capacity_kwh=nominal * ratio,
@@ -115,7 +126,7 @@ valid_snapshots = st.builds(
             "odometer_km": st.none() | st.floats(0.0, 1e8),
             "make": st.none() | st.text(min_size=1, max_size=64),
             "chemistry": st.sampled_from(["NMC", "LFP", "NCA"]),
-            "firmware": json_values,
+            "firmware": strict_json_values,
         },
     ),
 )

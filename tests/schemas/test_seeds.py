@@ -2,8 +2,17 @@
 
 from datetime import UTC, datetime
 
-from schemas import CellReading, PackSample, PackSnapshot, SampleMetrics, TelemetryBatch
+from schemas import (
+    CellReading,
+    DecodeLimits,
+    PackSample,
+    PackSnapshot,
+    SampleMetrics,
+    TelemetryBatch,
+)
+from streams.fastpath import FastDecoder
 from tests.schemas.payloads import (
+    NOW,
     SEED_001_SNAPSHOT,
     SEED_003_SAMPLE,
     Decode,
@@ -112,3 +121,15 @@ def test_models_construct_from_python() -> None:
     batch = TelemetryBatch(vehicle_id="EV-1", readings=[snap])
     assert batch.readings[0] is snap
     assert PackSnapshot.model_validate_json(snap.model_dump_json()) == snap
+
+
+def test_stray_shape_key_is_not_ambiguous() -> None:
+    # A snapshot carrying a lone `device_id` (no `metrics`) is still only a snapshot.
+    fast = FastDecoder(DecodeLimits())
+    raw = encode(snapshot(cells=2, device_id="gateway-7"))
+    [reading] = fast.decode(raw, NOW)
+    assert isinstance(reading, PackSnapshot)
+    assert fast.fallbacks == 0
+    [expected] = reference_decode(raw)
+    assert isinstance(expected, PackSnapshot)
+    assert expected.model_dump() == reading.model_dump()

@@ -67,8 +67,10 @@ class GroundTruth:
             yield from vehicle_records(truth, self.start)
 
 
-def vehicle_records(truth: VehicleTruth, start: datetime) -> Iterator[dict[str, Any]]:
-    """Records describing one vehicle: spec, capacity series, sessions, faults."""
+def vehicle_records(
+    truth: VehicleTruth, start: datetime, include_messages: bool = True
+) -> Iterator[dict[str, Any]]:
+    """Records of one vehicle: spec, capacity series, sessions, faults (and its odd messages)."""
     spec = truth.spec
 
     def at(t_s: float) -> str:
@@ -123,7 +125,8 @@ def vehicle_records(truth: VehicleTruth, start: datetime) -> Iterator[dict[str, 
             "magnitude": round(window.magnitude, 5),
             "expected_alerts": list(window.expected_alerts),
         }
-    yield from truth.messages
+    if include_messages:
+        yield from truth.messages
 
 
 def message_record(message: SimMessage, start: datetime) -> dict[str, Any]:
@@ -134,7 +137,9 @@ def message_record(message: SimMessage, start: datetime) -> dict[str, Any]:
         "seq": message.seq,
         "kind": message.kind.value,
         "event_time": format_timestamp(message.event_time),
-        "emit_time": format_timestamp(start + timedelta(seconds=message.emit_offset_s)),
+        "emit_time": format_timestamp(
+            start + timedelta(milliseconds=round(message.emit_offset_s * 1000.0))
+        ),
         "readings": message.readings,
         "detail": message.detail,
     }

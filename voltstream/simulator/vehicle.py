@@ -3,9 +3,11 @@
 import heapq
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC
 
 import numpy as np
+import orjson
 
 from voltstream.simulator.ageing import AgeingState
 from voltstream.simulator.config import BmsCapacityMode, FleetConfig
@@ -14,7 +16,6 @@ from voltstream.simulator.effects import FaultEffects, clip_temperatures
 from voltstream.simulator.encode import (
     Reading,
     TimestampFormatter,
-    encode_batch,
     encode_reading,
     sample_dict,
     snapshot_dict,
@@ -106,10 +107,16 @@ class _VehicleRun:
         self.bms_bias = self._draw_bms_bias()
         self.sessions_seen = 0
         self.seq = 0
-        self.pending: list[tuple[float, int, int, SimMessage]] = []
+        self.pending: list[tuple[float, int, int, float, SimMessage]] = []
         self.counter = 0
-        self.batch: list[Reading] = []
+        self.max_sent_t = -math.inf
+        self.period_s = cfg.active_period_s
+        self.batch_parts: list[bytes] = []
         self.batch_t = 0.0
+        self.plan: tuple[Corruption, int] | None = None
+        self.envelope_head = (
+            b'{"schema_version":1,"vehicle_id":' + orjson.dumps(spec.vehicle_id) + b',"readings":['
+        )
         self.ids = list(range(spec.cells))
         self.model_fields = (spec.model.make, spec.model.model, spec.chemistry.name.value)
 
@@ -146,6 +153,7 @@ class _VehicleRun:
                 self.bms_bias = self._draw_bms_bias()
             in_thermal = any(w.type is FaultType.THERMAL_EVENT for w in active_faults)
             active = mode is not Mode.PARK or in_thermal
+            self.period_s = active_period if active else cfg.parked_period_s
             offline = any(w.type is FaultType.OFFLINE for w in active_faults)
             if not offline:
                 if active:
@@ -155,10 +163,9 @@ class _VehicleRun:
                 else:
                     snapshot = has_snapshots
                 if snapshot:
-                    reading = self._snapshot(t, current, ambient, active_faults)
+                    self._add_reading(self._snapshot(t, current, ambient, active_faults), t)
                 else:
-                    reading = self._sample(t, current, ambient, active_faults)
-                self._add_reading(reading, t)
+                    self._add_reading(self._sample(t, current, ambient, active_faults), t)
             if active:
                 active_ticks += 1
                 dt = active_period
@@ -240,56 +247,66 @@ class _VehicleRun:
     # -- messages ------------------------------------------------------------------------------
 
     def _add_reading(self, reading: Reading, t: float) -> None:
-        self.batch.append(reading)
+        parts = self.batch_parts
+        if not parts:
+            self.plan = self._plan_corruption()
+        plan = self.plan
+        if plan is not None and plan[1] == len(parts) and plan[0] in READING_CORRUPTIONS:
+            reading = corrupt_reading(reading, plan[0])
+        parts.append(encode_reading(reading))
         self.batch_t = t
-        if len(self.batch) >= self.cfg.batch_size:
+        if len(parts) >= self.cfg.batch_size:
             self._flush_batch()
 
-    def _flush_batch(self) -> None:
-        if not self.batch:
-            return
-        readings = self.batch
-        self.batch = []
-        t = self.batch_t
-        rates = self.cfg.faults
+    def _plan_corruption(self) -> tuple[Corruption, int] | None:
+        rate = self.cfg.faults.malformed
         rng = self.msg_rng
+        if rate and rng.random() < rate:
+            return rng.choice(ALL_CORRUPTIONS), rng.randrange(self.cfg.batch_size)
+        return None
+
+    def _flush_batch(self) -> None:
+        parts = self.batch_parts
+        if not parts:
+            return
+        self.batch_parts = []
+        t = self.batch_t
         batched = self.cfg.batch_size > 1
+        if batched:
+            value = self.envelope_head + b",".join(parts) + b"]}"
+        else:
+            value = parts[0]
         seq = self.seq
         self.seq += 1
+        count = len(parts)
+        plan = self.plan
+        rng = self.msg_rng
+        if plan is not None:
+            corruption, j = plan
+            if corruption in MESSAGE_CORRUPTIONS:
+                broken = corrupt_message(value, corruption, rng)
+                msg = self._message(
+                    broken, t, t, MessageKind.MALFORMED, seq, count, corruption.value
+                )
+                self._push(msg)
+                return
+            if j < count:
+                detail = f"{corruption.value}@readings[{j}]" if batched else corruption.value
+                self._push(self._message(value, t, t, MessageKind.MALFORMED, seq, count, detail))
+                return
+        rates = self.cfg.faults
         kind = MessageKind.VALID
         detail: str | None = None
-        if rates.malformed and rng.random() < rates.malformed:
-            corruption = rng.choice(ALL_CORRUPTIONS)
-            kind = MessageKind.MALFORMED
-            if corruption in READING_CORRUPTIONS:
-                j = rng.randrange(len(readings))
-                readings = list(readings)
-                readings[j] = corrupt_reading(readings[j], corruption)
-                detail = f"{corruption.value}@readings[{j}]" if batched else corruption.value
-                value = self._encode(readings, batched)
-            else:
-                value = corrupt_message(self._encode(readings, batched), corruption, rng)
-                detail = corruption.value
-            self._push(self._message(value, t, t, kind, seq, len(readings), detail))
-            return
-        value = self._encode(readings, batched)
         emit = t
         if rates.out_of_order and rng.random() < rates.out_of_order:
-            delay = round(rng.uniform(1.5 * self.cfg.active_period_s, 120.0), 3)
+            delay = round(self.period_s * self.cfg.batch_size * rng.uniform(1.5, 3.0), 3)
             emit = t + delay
             kind = MessageKind.OUT_OF_ORDER
             detail = f"delay_s={delay}"
-        self._push(self._message(value, t, emit, kind, seq, len(readings), detail))
+        self._push(self._message(value, t, emit, kind, seq, count, detail))
         if rates.duplicate and rng.random() < rates.duplicate:
             dup_emit = emit + round(rng.uniform(0.5, 30.0), 3)
-            self._push(
-                self._message(value, t, dup_emit, MessageKind.DUPLICATE, seq, len(readings), None)
-            )
-
-    def _encode(self, readings: list[Reading], batched: bool) -> bytes:
-        if batched:
-            return encode_batch(self.spec.vehicle_id, readings)
-        return encode_reading(readings[0])
+            self._push(self._message(value, t, dup_emit, MessageKind.DUPLICATE, seq, count, None))
 
     def _message(
         self,
@@ -318,17 +335,32 @@ class _VehicleRun:
         )
 
     def _push(self, message: SimMessage) -> None:
-        counts = self.truth.message_counts
-        counts[message.kind.value] = counts.get(message.kind.value, 0) + 1
-        if message.kind is not MessageKind.VALID:
-            self.truth.messages.append(message_record(message, self.cfg.start))
         self.counter += 1
-        heapq.heappush(self.pending, (message.emit_offset_s, message.seq, self.counter, message))
+        heapq.heappush(
+            self.pending,
+            (message.emit_offset_s, message.seq, self.counter, self.batch_t, message),
+        )
 
     def _release(self, until: float) -> Iterator[SimMessage]:
+        """Yield pending messages sent up to `until`, settling their ground truth.
+
+        A delayed message is only OUT_OF_ORDER if a later reading of the vehicle went out
+        before it; otherwise it was merely late and counts as VALID.
+        """
         pending = self.pending
+        counts = self.truth.message_counts
         while pending and pending[0][0] <= until:
-            yield heapq.heappop(pending)[3]
+            *_, event_t, message = heapq.heappop(pending)
+            kind = message.kind
+            if kind is MessageKind.OUT_OF_ORDER and event_t >= self.max_sent_t:
+                message = replace(message, kind=MessageKind.VALID, detail=None)
+                kind = MessageKind.VALID
+            if kind is not MessageKind.MALFORMED:
+                self.max_sent_t = max(self.max_sent_t, event_t)
+            counts[kind.value] = counts.get(kind.value, 0) + 1
+            if kind is not MessageKind.VALID:
+                self.truth.messages.append(message_record(message, self.cfg.start))
+            yield message
 
     def _record_capacity(self, t: float) -> None:
         pack = self.pack

@@ -1,0 +1,340 @@
+"""Systems under test: the voltstream worker(s) and the baseline consumers, each in its own process."""
+
+import multiprocessing
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from voltstream.workerproc import WorkerProcess, metric_sum
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Messages consumed and readings committed (to the database, or just consumed for raw)."""
+
+    consumed: int
+    committed: int
+
+
+class Target(Protocol):
+    """A consumer of the telemetry topic whose progress, processes and cost can be observed."""
+
+    name: str
+
+    def start(self) -> None:
+        """Start and return once it consumes (owns partitions)."""
+
+    def pids(self) -> list[int]:
+        """Processes whose CPU and memory are charged to it."""
+
+    def progress(self) -> Progress:
+        """Current counters."""
+
+    def final(self) -> dict[str, float]:
+        """Counters worth reporting after the run (dead letters, rate-limited, ...)."""
+
+    def stop(self) -> None:
+        """Stop it."""
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Where a target reads and writes: broker, database, topic names, consumer group."""
+
+    bootstrap_servers: str
+    database_url: str
+    prefix: str
+    partitions: int | None
+    embedded_kafka: bool
+
+    @property
+    def telemetry(self) -> str:
+        """The input topic."""
+        return f"{self.prefix}battery.telemetry"
+
+    @property
+    def alerts(self) -> str:
+        """The alerts topic."""
+        return f"{self.prefix}battery.alerts"
+
+    @property
+    def group(self) -> str:
+        """Consumer group / Faust app id."""
+        return f"loadtest-{self.prefix.rstrip('.')}"
+
+
+class VoltstreamTarget:
+    """One or more `voltstream worker` processes in one consumer group."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        worker_env: Mapping[str, str],
+        *,
+        workers: int,
+        workdir: Path,
+        readings_per_message: int,
+        name: str = "voltstream",
+    ) -> None:
+        self.name = name
+        self._workdir = workdir
+        flush_messages = max(1, 2_000 // readings_per_message)
+        self._env = {
+            **worker_env,
+            "VOLTSTREAM_TOPIC_PREFIX": topology.prefix,
+            "VOLTSTREAM_APP_ID": topology.group,
+            "VOLTSTREAM_FLUSH_MAX_MESSAGES": str(flush_messages),
+        }
+        self._count = workers
+        self.workers: list[WorkerProcess] = []
+        self._last: list[dict[str, float]] = []
+
+    def start(self) -> None:
+        """Start the workers one after the other, then wait until every one is ready."""
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        for index in range(self._count):
+            worker = WorkerProcess(self._env, workdir=self._workdir, name=f"worker{index}")
+            worker.start()
+            self.workers.append(worker)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if all(w.scrape().get("voltstream_worker_ready") == 1.0 for w in self.workers):
+                return
+            time.sleep(0.25)
+        raise RuntimeError("voltstream workers did not all become ready")
+
+    def pids(self) -> list[int]:
+        """The worker processes."""
+        return [w.pid for w in self.workers if w.alive()]
+
+    def scrape(self) -> list[dict[str, float]]:
+        """Every worker's metrics (the last good scrape of a worker that does not answer)."""
+        scraped = [w.scrape() for w in self.workers]
+        if len(self._last) != len(scraped):
+            self._last = [{} for _ in scraped]
+        for index, metrics in enumerate(scraped):
+            if metrics:
+                self._last[index] = metrics
+        return self._last
+
+    def progress(self) -> Progress:
+        """Messages consumed and readings committed, summed over the workers."""
+        metrics = self.scrape()
+        consumed = sum(metric_sum(m, "voltstream_messages_consumed_total") for m in metrics)
+        committed = sum(metric_sum(m, "voltstream_readings_processed_total") for m in metrics)
+        return Progress(int(consumed), int(committed))
+
+    def final(self) -> dict[str, float]:
+        """Totals of the counters that tell whether the run was clean."""
+        metrics = self.scrape()
+        names = (
+            "voltstream_dead_letters_total",
+            "voltstream_rate_limited_total",
+            "voltstream_late_readings_total",
+            "voltstream_db_retries_total",
+            "voltstream_alerts_emitted_total",
+        )
+        out = {n: sum(metric_sum(m, n) for m in metrics) for n in names}
+        for table in ("pack_telemetry", "pack_cells"):
+            key = f'voltstream_rows_written_total{{table="{table}"}}'
+            out[key] = sum(m.get(key, 0.0) for m in metrics)
+        return out
+
+    def histograms(self, name: str) -> dict[float, float]:
+        """Cumulative bucket counts of histogram `name` summed over the workers: {le: count}."""
+        out: dict[float, float] = {}
+        prefix = f"{name}_bucket{{le=\""
+        for metrics in self.scrape():
+            for key, value in metrics.items():
+                if key.startswith(prefix):
+                    le = key[len(prefix) :].split('"', 1)[0]
+                    bound = float("inf") if le == "+Inf" else float(le)
+                    out[bound] = out.get(bound, 0.0) + value
+        return out
+
+    def stop(self) -> None:
+        """Stop every worker."""
+        for worker in self.workers:
+            worker.stop()
+
+
+ChildMain = Callable[..., None]
+
+
+class ChildTarget:
+    """A baseline consumer in a spawned child process, reporting through shared counters."""
+
+    def __init__(self, name: str, main: ChildMain, config: dict[str, Any]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.name = name
+        self._consumed = ctx.Value("q", 0, lock=False)
+        self._committed = ctx.Value("q", 0, lock=False)
+        self._ready = ctx.Event()
+        self._stop = ctx.Event()
+        self._process = ctx.Process(
+            target=main,
+            args=(config, self._consumed, self._committed, self._ready, self._stop),
+            name=name,
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        """Start the child and wait until its consumer owns partitions."""
+        self._process.start()
+        deadline = time.monotonic() + 90
+        while not self._ready.wait(0.25):
+            if not self._process.is_alive():
+                raise RuntimeError(f"{self.name} exited with {self._process.exitcode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not become ready")
+
+    def pids(self) -> list[int]:
+        """The child process."""
+        pid = self._process.pid
+        return [pid] if pid is not None and self._process.is_alive() else []
+
+    def progress(self) -> Progress:
+        """The shared counters."""
+        return Progress(int(self._consumed.value), int(self._committed.value))
+
+    def final(self) -> dict[str, float]:
+        """Nothing beyond the counters."""
+        return {}
+
+    def stop(self) -> None:
+        """Ask the child to stop; terminate it if it does not."""
+        self._stop.set()
+        self._process.join(3)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+
+
+def _consumer(config: dict[str, Any], ready: Any, **extra: Any) -> Any:
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": config["bootstrap_servers"],
+            "group.id": config["group"],
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "log_level": 3,
+            **extra,
+        }
+    )
+    consumer.subscribe([config["topic"]], on_assign=lambda _c, _p: ready.set())
+    return consumer
+
+
+def raw_consume_main(
+    config: dict[str, Any], consumed: Any, committed: Any, ready: Any, stop: Any
+) -> None:
+    """librdkafka's raw rate: `consume(1000)` in a loop, touching each value, nothing else."""
+    consumer = _consumer(config, ready, **{"fetch.max.bytes": 64 << 20})
+    k = int(config["readings_per_message"])
+    count = 0
+    size = 0
+    while not stop.is_set():
+        for message in consumer.consume(1000, 0.1):
+            if message.error() is None:
+                count += 1
+                size += len(message.value() or b"")
+        consumed.value = count
+        committed.value = count * k
+    consumer.close()
+
+
+_NAIVE_SNAPSHOT = """
+WITH t AS (
+    INSERT INTO pack_telemetry (time, vehicle_id, kind, pack_voltage_v, pack_current_a,
+        soc_percent, odometer_km, cell_count, v_min, v_max, v_mean, v_spread, t_min, t_max,
+        t_mean, nominal_capacity_kwh, current_capacity_kwh, cycle_count)
+    VALUES (%s, %s, 'snapshot', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO pack_cells (time, vehicle_id, voltages, temperatures)
+VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+
+_NAIVE_SAMPLE = """
+INSERT INTO pack_telemetry (time, vehicle_id, kind, pack_voltage_v, pack_current_a,
+    soc_percent, temp_c)
+VALUES (%s, %s, 'sample', %s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+
+
+def _naive_params(reading: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    if "metrics" in reading:
+        m = reading["metrics"]
+        return _NAIVE_SAMPLE, (
+            reading["timestamp"],
+            reading["device_id"],
+            m["voltage_v"],
+            m["current_a"],
+            m["soc_percent"],
+            m["temp_c"],
+        )
+    volts = [c["voltage"] for c in reading["cells"]]
+    temps = [c["temperature"] for c in reading["cells"]]
+    v_min, v_max, t_min, t_max = min(volts), max(volts), min(temps), max(temps)
+    return _NAIVE_SNAPSHOT, (
+        reading["timestamp"],
+        reading["vehicle_id"],
+        reading.get("pack_voltage_v"),
+        reading.get("pack_current_a"),
+        reading.get("soc_percent"),
+        reading.get("odometer_km"),
+        len(volts),
+        v_min,
+        v_max,
+        sum(volts) / len(volts),
+        v_max - v_min,
+        t_min,
+        t_max,
+        sum(temps) / len(temps),
+        reading["nominal_capacity_kwh"],
+        reading["current_capacity_kwh"],
+        reading["cycle_count"],
+        reading["timestamp"],
+        reading["vehicle_id"],
+        volts,
+        temps,
+    )
+
+
+def naive_main(
+    config: dict[str, Any], consumed: Any, committed: Any, ready: Any, stop: Any
+) -> None:
+    """Seed 003's design on Kafka: per message json.loads, INSERT, database commit, offset commit."""
+    import json
+
+    import psycopg
+
+    consumer = _consumer(config, ready)
+    conn = psycopg.connect(config["database_url"], application_name="loadtest-naive")
+    count = 0
+    readings = 0
+    while not stop.is_set():
+        message = consumer.poll(0.1)
+        if message is None or message.error() is not None:
+            continue
+        body = json.loads(message.value())
+        items = body["readings"] if "readings" in body else [body]
+        with conn.cursor() as cur:
+            for item in items:
+                sql, params = _naive_params(item)
+                cur.execute(sql, params)
+        conn.commit()
+        consumer.commit(message=message, asynchronous=True)
+        count += 1
+        readings += len(items)
+        consumed.value = count
+        committed.value = readings
+    consumer.close()
+    conn.close()
