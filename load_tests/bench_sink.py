@@ -26,14 +26,14 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.sink.copy import encode_rows  # noqa: E402
-from streams.sink.rows import RowBatch  # noqa: E402
-from streams.sink.tables import PACK_CELLS, PACK_TELEMETRY  # noqa: E402
-from streams.sink.writer import BatchWriter  # noqa: E402
-from voltstream.db.migrate import migrate  # noqa: E402
-from voltstream.db.pool import open_pool  # noqa: E402
-from voltstream.embedded.postgres import EmbeddedPostgres  # noqa: E402
-from voltstream.settings import DatabaseSettings  # noqa: E402
+from streams.sink.copy import encode_rows
+from streams.sink.rows import RowBatch
+from streams.sink.tables import PACK_CELLS, PACK_TELEMETRY
+from streams.sink.writer import BatchWriter
+from voltstream.db.migrate import migrate
+from voltstream.db.pool import open_pool
+from voltstream.embedded.postgres import EmbeddedPostgres
+from voltstream.settings import DatabaseSettings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TELEMETRY_TYPES = [
@@ -198,7 +198,8 @@ def main() -> int:
     t = time.perf_counter()
     batches = prepare(args.snapshots, args.batch, args.cells)
     print(
-        f"prepared {args.snapshots} snapshots x {args.cells} cells in {time.perf_counter() - t:.1f} s"
+        f"prepared {args.snapshots} snapshots x {args.cells} cells"
+        f" in {time.perf_counter() - t:.1f} s"
     )
     n = args.snapshots
     rate: Callable[[float], str] = lambda seconds: f"{n / seconds:>9,.0f} snapshot rows/s"  # noqa: E731

@@ -105,6 +105,8 @@ class TelemetryWorker:
             stream_buffer_maxsize=8_192,
             broker_max_poll_records=2_000,
             table_standby_replicas=0,
+            broker_session_timeout=pipeline.session_timeout_s,
+            broker_heartbeat_interval=min(3.0, pipeline.session_timeout_s / 3),
         )
         self.telemetry_topic = self.app.topic(
             topics.telemetry_topic, key_serializer="raw", value_serializer="raw", partitions=partitions
@@ -119,6 +121,8 @@ class TelemetryWorker:
             STATE_TABLE,
             default=None,
             partitions=partitions,
+            key_type=bytes,
+            value_type=bytes,
         )
         self.store: StateStore[VehicleState] = StateStore(
             _BytesKeyed(self.table.data),

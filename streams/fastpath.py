@@ -61,7 +61,7 @@ class DerivationError(TypeError):
 def _mirror_not_future(
     v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime
 ) -> bool:
-    return all(check_not_future(v[f], now, lim.max_future_skew_s) is None for f in fields)
+    return all(check_not_future(v[name], now, lim.max_future_skew_s) is None for name in fields)
 
 
 def _mirror_cells(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
@@ -73,15 +73,19 @@ def _mirror_cells(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: da
 
 
 def _mirror_capacity(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    return all(capacity_ratio_error(v["nominal_capacity_kwh"], v[f]) is None for f in fields)
+    return all(capacity_ratio_error(v["nominal_capacity_kwh"], v[name]) is None for name in fields)
 
 
 def _mirror_text(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    return all(v[f] is None or text_error(v[f]) is None for f in fields)
+    for name in fields:
+        text = v[name]
+        if text is not None and text_error(text) is not None:
+            return False
+    return True
 
 
 def _mirror_readings(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    return all(len(v[f]) <= lim.max_batch_readings for f in fields)
+    return all(len(v[name]) <= lim.max_batch_readings for name in fields)
 
 
 _get_id: Final = attrgetter("id")
@@ -290,16 +294,34 @@ def _instantiate(model: type[BaseModel], values: Values, fields_set: frozenset[s
     return obj
 
 
+def _with_items(envelope: _Plan, item: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """The envelope struct with its raw-reading sequences typed as `item` (same constraints)."""
+    fields: list[tuple[str, Any, Any]] = []
+    raw_sequences = {name for name, per_item in envelope.sequences if per_item == 0}
+    for field in msgspec.structs.fields(envelope.struct):
+        ftype: Any = field.type
+        if field.name in raw_sequences:
+            _base, *meta = get_args(ftype) if get_origin(ftype) is Annotated else (ftype,)
+            typed: Any = list[item]  # type: ignore[valid-type]
+            ftype = Annotated[typed, *meta] if meta else typed
+        fields.append((field.name, ftype, field.default))
+    return msgspec.defstruct(
+        f"{envelope.struct.__name__}Of{item.__name__}", fields, kw_only=True, frozen=True, gc=False
+    )
+
+
 class _Reject(Exception):
     """The fast checks did not accept; the pydantic reference decides (and names the error)."""
 
 
 def _sniff(raw: bytes) -> Shape | None:
     """A cheap guess of the message shape; a wrong guess only costs the reference fallback."""
+    cells = raw.find(b'"cells"')
+    if cells >= 0:
+        # A batch's `readings` key precedes its first reading's `cells`: search only up to there.
+        return "batch" if raw.find(b'"readings"', 0, cells) >= 0 else "snapshot"
     if b'"readings"' in raw:
         return "batch"
-    if b'"cells"' in raw:
-        return "snapshot"
     if b'"metrics"' in raw:
         return "sample"
     return None
@@ -371,6 +393,7 @@ class FastDecoder:
             "sample": _ShapeDecoder(sample, "sample", limits),
         }
         self._envelope = _ShapeDecoder(envelope, "batch", limits)
+        self._snapshots_decoder = msgspec.json.Decoder(_with_items(envelope, snapshot.struct))
         self.fallbacks = 0
         """How many messages/readings the fast checks handed to the pydantic reference."""
 
@@ -407,6 +430,32 @@ class FastDecoder:
         return results
 
     def _batch(self, raw: bytes, now: datetime) -> tuple[list[Reading | SchemaError], int | None]:
+        """All-snapshot batches decode in one typed pass; anything else reading by reading."""
+        try:
+            return self._snapshot_batch(raw, now)
+        except _Reject:
+            return self._batch_by_reading(raw, now)
+
+    def _snapshot_batch(self, raw: bytes, now: datetime) -> tuple[list[Reading | SchemaError], int]:
+        try:
+            struct = self._snapshots_decoder.decode(raw)
+        except (msgspec.DecodeError, RecursionError):
+            raise _Reject from None
+        envelope, brackets = self._envelope.build(self._envelope.plan, struct, now)
+        snapshots = self._readings["snapshot"]
+        vehicle_id = envelope.vehicle_id
+        results: list[Reading | SchemaError] = []
+        for item in envelope.readings:
+            reading, count = snapshots.build(snapshots.plan, item, now)
+            if reading.vehicle_id != vehicle_id:
+                raise _Reject
+            results.append(reading)
+            brackets += count
+        return results, brackets
+
+    def _batch_by_reading(
+        self, raw: bytes, now: datetime
+    ) -> tuple[list[Reading | SchemaError], int | None]:
         envelope, brackets = self._envelope.decode(raw, now)
         assert isinstance(envelope, BatchEnvelope)
         vehicle_id = envelope.vehicle_id

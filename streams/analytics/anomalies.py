@@ -72,7 +72,7 @@ def detect(
                 ids, dead_v, plausible, worst = found
                 sensor.append((Severity.major, worst, 0.0, "", "dead sensor value", ids))
         if plausible is not None:
-            _check_cells(plausible, cells, p, out)
+            _check_cells(plausible, reading, p, out)
             pack_v = reading.pack_voltage_v
             if pack_v is not None and not dead_v:
                 diff = abs(plausible.v_sum - pack_v)
@@ -126,12 +126,35 @@ def detect(
     return out
 
 
+def imbalance_allowance(s: PackStats, reading: PackSnapshot, p: CalibrationProfile) -> float:
+    """IR-drop allowance (V) added to every imbalance band: ``imbalance_per_c_rate_v`` x C-rate.
+
+    C-rate = |pack current| x pack voltage / nominal Wh (cell sum when no pack voltage); 0 at
+    rest or without a current, so seed snapshots use the plain bands.
+    """
+    current = reading.pack_current_a
+    if not current:
+        return 0.0
+    volts = reading.pack_voltage_v or s.v_sum
+    c_rate = abs(current) * volts / (reading.nominal_capacity_kwh * 1000.0)
+    return p.imbalance_per_c_rate_v * c_rate
+
+
 def _check_cells(
-    s: PackStats, cells: Sequence[CellReading], p: CalibrationProfile, out: list[Anomaly]
+    s: PackStats, reading: PackSnapshot, p: CalibrationProfile, out: list[Anomaly]
 ) -> None:
+    cells = reading.cells
     spread = s.v_spread
-    if spread > p.imbalance_warning_v:
-        sev, thr = _band(spread, p.imbalance_warning_v, p.imbalance_major_v, p.imbalance_critical_v)
+    if spread > p.imbalance_warning_v and (
+        spread > p.imbalance_warning_v + (extra := imbalance_allowance(s, reading, p))
+    ):
+        sev, thr = _band(
+            spread,
+            p.imbalance_warning_v + extra,
+            p.imbalance_major_v + extra,
+            p.imbalance_critical_v + extra,
+        )
+        thr = round(thr, 6)
         lo = _ids(cells, "voltage", s.v_min)
         hi = _ids(cells, "voltage", s.v_max)
         out.append(
@@ -292,7 +315,8 @@ def still_elevated(
     if kind is AlertType.overheating:
         return stats.t_max > p.overheat_warning_c - p.overheat_hysteresis_c
     if kind is AlertType.voltage_imbalance:
-        return stats.v_spread > p.imbalance_warning_v - p.imbalance_hysteresis_v
+        extra = imbalance_allowance(stats, reading, p) if isinstance(reading, PackSnapshot) else 0.0
+        return stats.v_spread > p.imbalance_warning_v + extra - p.imbalance_hysteresis_v
     if kind is AlertType.temperature_spread:
         return stats.t_max - stats.t_min > p.temp_spread_warning_c - p.temp_spread_hysteresis_c
     return False

@@ -39,14 +39,17 @@ class CalibrationProfile:
     imbalance_major_v: float = 0.10
     imbalance_critical_v: float = 0.30
     imbalance_hysteresis_v: float = 0.01
+    # IR-drop allowance: cell resistance spread widens the spread under load; every band is
+    # raised by this many volts per unit of C-rate (|I| * V / nominal Wh).
+    imbalance_per_c_rate_v: float = 0.015
     # overheating: hottest cell (C)
     overheat_warning_c: float = 45.0
     overheat_major_c: float = 50.0
     overheat_critical_c: float = 60.0
     overheat_hysteresis_c: float = 2.0
     # temperature spread: hottest - coldest cell (C)
-    temp_spread_warning_c: float = 8.0
-    temp_spread_major_c: float = 15.0
+    temp_spread_warning_c: float = 12.0
+    temp_spread_major_c: float = 20.0
     temp_spread_hysteresis_c: float = 1.0
     # low state of health (percent)
     low_soh_warning_percent: float = 80.0
@@ -62,8 +65,7 @@ class CalibrationProfile:
     # stuck sensor: identical value for K readings while |current| changes by >= delta
     stuck_voltage_readings: int = 6
     stuck_current_change_a: float = 5.0
-    stuck_temp_readings: int = 30
-    stuck_temp_mean_change_c: float = 0.05
+    stuck_temp_readings: int = 6
     # alert hysteresis: consecutive readings to fire / to resolve (below threshold - margin)
     fire_after_readings: int = 1
     fire_after_overrides: tuple[tuple[str, int], ...] = ()

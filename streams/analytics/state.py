@@ -278,7 +278,7 @@ class VehicleState:
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self) -> bytes:
-        """Compact JSON (positional, exact float repr); < 2 KB (stuck-sensor values kept <= 192 cells)."""
+        """Compact positional JSON (exact float repr); < 2 KB (stuck-sensor values <= 192 cells)."""
         body = [
             STATE_VERSION,
             self.vehicle_id,

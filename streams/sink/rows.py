@@ -200,7 +200,7 @@ class RowBatch:
             (source, battery_id, cycle_index, time, dict(features), soh_target, capacity_ah)
         )
 
-    def touch_vehicle(  # noqa: PLR0917 - the agent's contract is positional
+    def touch_vehicle(
         self,
         vehicle_id: str,
         time: datetime,

@@ -74,27 +74,27 @@ def run_fleet(config: FleetConfig, offline_period_s: float = 900.0) -> Score:
             if isinstance(reading, SchemaError):
                 continue
             vid = reading.vehicle_id
-            st = states.get(vid)
-            if st is None:
-                st = states[vid] = VehicleState(vid)
+            state = states.get(vid)
+            if state is None:
+                state = states[vid] = VehicleState(vid)
             profile = profiles.get(vid)
             if profile is None and isinstance(reading, PackSnapshot):
                 profile = profiles[vid] = resolve_profile(
                     None, reading.make, reading.model, reading.chemistry
                 )
-            outcome = st.process(reading, profile or resolve_profile())
+            outcome = state.process(reading, profile or resolve_profile())
             alerts[vid].extend(outcome.alerts)
     truth = fleet.ground_truth()
     end_s = config.duration_s
     score = Score()
     for vid, vt in truth.vehicles.items():
-        st = states.get(vid)
-        if st is None:
+        final = states.get(vid)
+        if final is None:
             continue
         profile = profiles.get(vid, resolve_profile())
-        st.finish(profile)
+        final.finish(profile)
         if len(vt.deep_sessions(40.0)) >= 3:
-            est = st.health(profile)
+            est = final.health(profile)
             if est.soh_percent is not None:
                 score.soh_errors[vid] = est.soh_percent - vt.soh_at(end_s)
                 score.soh_methods[vid] = est.method.value
@@ -105,9 +105,7 @@ def run_fleet(config: FleetConfig, offline_period_s: float = 900.0) -> Score:
         if not vt.faults:
             score.healthy += 1
             true_soh = vt.soh_at(end_s)
-            unexpected = [
-                a for a in firing if not (a.type.value == "low_soh" and true_soh < 80.5)
-            ]
+            unexpected = [a for a in firing if not (a.type.value == "low_soh" and true_soh < 80.5)]
             if unexpected:
                 score.false_alarm_vehicles.append(vid)
                 for a in unexpected:
@@ -119,9 +117,7 @@ def run_fleet(config: FleetConfig, offline_period_s: float = 900.0) -> Score:
             w_end = config.start + timedelta(seconds=window.end_s + DETECTION_GRACE_S)
             for expected in window.expected_alerts:
                 score.windows += 1
-                hit = any(
-                    lo <= w_end and hi >= w_start for lo, hi in intervals.get(expected, [])
-                )
+                hit = any(lo <= w_end and hi >= w_start for lo, hi in intervals.get(expected, []))
                 if hit:
                     score.detected += 1
                 else:
@@ -129,9 +125,7 @@ def run_fleet(config: FleetConfig, offline_period_s: float = 900.0) -> Score:
     return score
 
 
-def _intervals(
-    alerts: list[Alert], end: datetime
-) -> dict[str, list[tuple[datetime, datetime]]]:
+def _intervals(alerts: list[Alert], end: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
     """Per alert type, the [fired, resolved] event-time intervals."""
     open_: dict[str, datetime] = {}
     out: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)

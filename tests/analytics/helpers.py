@@ -16,9 +16,8 @@ def at(seconds: float) -> datetime:
 def cells(volts: Sequence[float], temps: Sequence[float] | None = None) -> tuple[CellReading, ...]:
     """Cells with ids 0..n-1."""
     temps = temps if temps is not None else [30.0] * len(volts)
-    return tuple(
-        CellReading(id=i, voltage=v, temperature=t) for i, (v, t) in enumerate(zip(volts, temps))
-    )
+    pairs = zip(volts, temps, strict=False)  # temps may be longer (hypothesis tests slice)
+    return tuple(CellReading(id=i, voltage=v, temperature=t) for i, (v, t) in enumerate(pairs))
 
 
 def snapshot(
@@ -55,7 +54,12 @@ def snapshot(
 
 
 def sample(
-    *, t: float, soc: float, current: float, temp: float = 25.0, volts: float = 350.0,
+    *,
+    t: float,
+    soc: float,
+    current: float,
+    temp: float = 25.0,
+    volts: float = 350.0,
     vehicle_id: str = "EV-1",
 ) -> PackSample:
     """A seed 003 pack sample."""

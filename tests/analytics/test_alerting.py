@@ -17,7 +17,12 @@ IMB = AlertType.voltage_imbalance
 
 def anomaly(value: float, severity: Severity = Severity.warning) -> Anomaly:
     return Anomaly(
-        type=IMB, severity=severity, value=value, threshold=0.05, unit="V", cells=(1, 2),
+        type=IMB,
+        severity=severity,
+        value=value,
+        threshold=0.05,
+        unit="V",
+        cells=(1, 2),
         message="imbalance",
     )
 
@@ -31,17 +36,23 @@ def step(
 def test_fire_escalate_resolve() -> None:
     tr = AlertTracker()
     (fired,) = step(tr, 0, [anomaly(0.06)])
-    assert fired.state is AlertState.firing and fired.severity is Severity.warning
+    assert fired.state is AlertState.firing
+    assert fired.severity is Severity.warning
     assert fired.alert_id == alert_id("EV-1", IMB, at(0))
     assert len(fired.alert_id) == 24
     assert step(tr, 1, [anomaly(0.07)]) == []
     (esc,) = step(tr, 2, [anomaly(0.12, Severity.major)])
-    assert esc.severity is Severity.major and esc.alert_id == fired.alert_id
+    assert esc.severity is Severity.major
+    assert esc.alert_id == fired.alert_id
     assert step(tr, 3, [anomaly(0.06)]) == []  # de-escalation is silent
-    assert step(tr, 4, []) == [] and step(tr, 5, []) == []
+    assert step(tr, 4, []) == []
+    assert step(tr, 5, []) == []
     (res,) = step(tr, 6, [])
-    assert res.state is AlertState.resolved and res.alert_id == fired.alert_id
-    assert res.first_seen == at(0) and res.last_seen == at(3) and res.event_time == at(6)
+    assert res.state is AlertState.resolved
+    assert res.alert_id == fired.alert_id
+    assert res.first_seen == at(0)
+    assert res.last_seen == at(3)
+    assert res.event_time == at(6)
     assert res.evidence["recent_values"] == [0.06, 0.07, 0.12, 0.06]
     (again,) = step(tr, 7, [anomaly(0.06)])
     assert again.alert_id != fired.alert_id
@@ -53,7 +64,8 @@ def test_held_inside_hysteresis_band_does_not_resolve() -> None:
     held = frozenset({IMB.value})
     for k in range(1, 20):
         assert step(tr, k, [], held) == []
-    assert step(tr, 20, []) == [] and step(tr, 21, []) == []
+    assert step(tr, 20, []) == []
+    assert step(tr, 21, []) == []
     assert step(tr, 22, [])[0].state is AlertState.resolved
 
 
@@ -74,11 +86,14 @@ def test_fire_after_n_consecutive() -> None:
 def test_offline_fires_once_and_resolves() -> None:
     tr = AlertTracker()
     a = tr.fire_offline("EV-1", at(0), at(1000), 1000.0, 900.0)
-    assert a is not None and a.type is AlertType.device_offline
+    assert a is not None
+    assert a.type is AlertType.device_offline
     assert tr.fire_offline("EV-1", at(0), at(1100), 1100.0, 900.0) is None
     assert step(tr, 1200, []) == []  # other readings do not resolve it
     res = tr.resolve_offline("EV-1", at(1300))
-    assert res is not None and res.state is AlertState.resolved and res.alert_id == a.alert_id
+    assert res is not None
+    assert res.state is AlertState.resolved
+    assert res.alert_id == a.alert_id
 
 
 def _replay(values: list[float]) -> list[Alert]:
@@ -115,7 +130,8 @@ def test_no_spam_and_replay_stable(values: list[float]) -> None:
 def test_flapping_value_does_not_spam() -> None:
     values = [0.051, 0.049, 0.052, 0.048, 0.051, 0.049] * 20
     out = _replay(values)
-    assert len(out) == 1 and out[0].state is AlertState.firing
+    assert len(out) == 1
+    assert out[0].state is AlertState.firing
 
 
 def test_alert_id_deterministic() -> None:

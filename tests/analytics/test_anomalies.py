@@ -43,8 +43,10 @@ def test_voltage_imbalance_bands(spread: float, severity: Severity | None) -> No
     if severity is None:
         assert a is None
     else:
-        assert a is not None and a.severity is severity
-        assert a.value == pytest.approx(spread) and a.unit == "V"
+        assert a is not None
+        assert a.severity is severity
+        assert a.value == pytest.approx(spread)
+        assert a.unit == "V"
         assert a.cells == (0, 1)
 
 
@@ -66,8 +68,11 @@ def test_overheating_bands(temp: float, severity: Severity | None) -> None:
     if severity is None:
         assert a is None
     else:
-        assert a is not None and a.severity is severity and a.cells == (7,)
-        assert a.value == temp and a.unit == "C"
+        assert a is not None
+        assert a.severity is severity
+        assert a.cells == (7,)
+        assert a.value == temp
+        assert a.unit == "C"
 
 
 def test_overheating_from_sample() -> None:
@@ -89,7 +94,7 @@ def test_seed_000_severities() -> None:
 
 @pytest.mark.parametrize(
     ("spread", "severity"),
-    [(8.0, None), (8.5, Severity.warning), (15.0, Severity.major)],
+    [(12.0, None), (12.5, Severity.warning), (19.9, Severity.warning), (20.0, Severity.major)],
 )
 def test_temperature_spread(spread: float, severity: Severity | None) -> None:
     temps = [25.0] * 96
@@ -109,14 +114,13 @@ def test_low_soh(soh: float, severity: Severity | None) -> None:
     assert (a.severity if a else None) is severity
 
 
-@pytest.mark.parametrize(
-    ("rate", "fires"), [(0.0, False), (0.99, False), (1.0, True), (3.0, True)]
-)
+@pytest.mark.parametrize(("rate", "fires"), [(0.0, False), (0.99, False), (1.0, True), (3.0, True)])
 def test_thermal_runaway_risk(rate: float, fires: bool) -> None:
     a = run(snapshot(), thermal_rate_c_per_s=rate).get(AlertType.thermal_runaway_risk)
     assert (a is not None) is fires
     if a:
-        assert a.severity is Severity.critical and a.unit == "C/s"
+        assert a.severity is Severity.critical
+        assert a.unit == "C/s"
 
 
 @pytest.mark.parametrize(
@@ -172,6 +176,20 @@ def test_pack_voltage_mismatch(error: float, fires: bool) -> None:
 def test_stuck_cells_reported() -> None:
     a = run(snapshot(), stuck_cells=(4, 8))[AlertType.sensor_fault]
     assert a.cells == (4, 8)
+
+
+def test_imbalance_ir_drop_allowance_under_load() -> None:
+    volts = spread_volts(96, 3.7, 3.76)  # 0.06 V spread
+    pack_v = round(sum(volts), 2)
+    at_rest = run(snapshot(volts, pack_v=pack_v, current=0.0))
+    assert at_rest[AlertType.voltage_imbalance].severity is Severity.warning
+    # 2C (60 kWh pack, ~355 V -> ~338 A): allowance 0.03 V -> warning band starts at 0.08 V
+    loaded = run(snapshot(volts, pack_v=pack_v, current=-338.0))
+    assert AlertType.voltage_imbalance not in loaded
+    volts = spread_volts(96, 3.7, 3.79)
+    a = run(snapshot(volts, pack_v=round(sum(volts), 2), current=-338.0))
+    assert a[AlertType.voltage_imbalance].severity is Severity.warning
+    assert a[AlertType.voltage_imbalance].threshold == pytest.approx(0.08, abs=0.001)
 
 
 def test_still_elevated_hysteresis_band() -> None:

@@ -81,7 +81,8 @@ def test_current_noise_averages_out() -> None:
 
 def test_small_swing_not_estimable() -> None:
     (obs,) = charge(150.0, 60.0, 75.0)
-    assert not obs.valid and obs.reason == "soc_swing"
+    assert not obs.valid
+    assert obs.reason == "soc_swing"
     assert math.isinf(obs.rel_std)
 
 

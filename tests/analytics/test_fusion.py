@@ -19,17 +19,20 @@ def test_converges_to_truth_under_noise(truth: float, noise: float, seed: int) -
     for _ in range(40):
         f.update(truth + rng.gauss(0.0, noise), noise, P)
     est, std = f.estimate, f.std
-    assert est is not None and std is not None
+    assert est is not None
+    assert std is not None
     assert std < noise
     assert abs(est - truth) < 5.0 * max(std, 0.3)
 
 
 def test_std_shrinks_with_sessions() -> None:
     f = CapacityFilter()
-    stds = []
+    stds: list[float] = []
     for _ in range(5):
         f.update(90.0, 1.0, P)
-        stds.append(f.std)
+        std = f.std
+        assert std is not None
+        stds.append(std)
     assert stds == sorted(stds, reverse=True)
     assert f.sessions == 5
 
@@ -39,10 +42,12 @@ def test_outlier_rejected_then_level_shift_accepted() -> None:
     for _ in range(5):
         f.update(90.0, 0.5, P)
     assert not f.update(60.0, 0.5, P)
-    assert f.estimate is not None and abs(f.estimate - 90.0) < 0.1
+    assert f.estimate is not None
+    assert abs(f.estimate - 90.0) < 0.1
     assert not f.update(60.0, 0.5, P)
     assert f.update(60.0, 0.5, P)  # third in a row: a new pack
-    assert f.estimate == 60.0 and f.sessions == 1
+    assert f.estimate == 60.0
+    assert f.sessions == 1
 
 
 def test_invalid_observations_ignored() -> None:

@@ -21,8 +21,11 @@ def stream(n: int) -> list[PackSnapshot]:
         temps = [round(30 + rng.gauss(0, 0.12), 2) for _ in range(96)]
         out.append(
             snapshot(
-                cell_list=cells(volts, temps), t=5.0 * k, current=round(rng.uniform(-150, 40), 2),
-                soc=round(50 + 0.01 * k, 3), pack_v=round(sum(volts), 2),
+                cell_list=cells(volts, temps),
+                t=5.0 * k,
+                current=round(rng.uniform(-150, 40), 2),
+                soc=round(50 + 0.01 * k, 3),
+                pack_v=round(sum(volts), 2),
             )
         )
     return out

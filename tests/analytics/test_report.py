@@ -32,7 +32,8 @@ def test_seed_001_worked_example() -> None:
     assert (d.voltage_min_v, d.voltage_max_v, d.voltage_spread_v) == (3.852, 4.132, 0.28)
     assert (d.temperature_min_c, d.temperature_max_c) == (26.45, 44.12)
     assert d.cell_count == 96
-    assert report.readings == 1 and report.generated_at == GENERATED
+    assert report.readings == 1
+    assert report.generated_at == GENERATED
     payload = report.model_dump(mode="json")
     assert list(payload)[3:6] == ["battery_soh", "cycle_count", "anomalies"]
 
@@ -40,9 +41,7 @@ def test_seed_001_worked_example() -> None:
 def test_seed_000_severities() -> None:
     volts = [3.70, 3.81] + [3.75] * 94
     temps = [61.0] + [58.0] * 95
-    report = build_report(
-        [snapshot(volts, temps, capacity=42.6, nominal=60.0)], P, GENERATED
-    )
+    report = build_report([snapshot(volts, temps, capacity=42.6, nominal=60.0)], P, GENERATED)
     found = {a.type: a for a in report.anomalies}
     assert report.battery_soh == 71.0
     assert report.soh.method is SohMethod.measured_capacity
@@ -65,14 +64,16 @@ def test_series_keeps_worst_per_type_and_latest_diagnostics() -> None:
     report = build_report(list(reversed(series)), P, GENERATED)
     assert report.readings == 3
     (overheat,) = report.anomalies
-    assert overheat.severity is Severity.major and overheat.cells == (3,)
+    assert overheat.severity is Severity.major
+    assert overheat.cells == (3,)
     assert report.diagnostics.temperature_max_c == 30.0
     assert report.cycles.deep_discharge_cycles == 1
 
 
 def test_samples_only_report() -> None:
     report = build_report([sample(t=0, soc=50.0, current=0.0)], P, GENERATED)
-    assert report.battery_soh is None and report.cycle_count is None
+    assert report.battery_soh is None
+    assert report.cycle_count is None
     assert report.soh.method is SohMethod.not_estimable
     assert report.diagnostics.cell_count is None
 
@@ -81,6 +82,4 @@ def test_report_errors() -> None:
     with pytest.raises(ReportError):
         build_report([], P, GENERATED)
     with pytest.raises(ReportError):
-        build_report(
-            [snapshot(vehicle_id="EV-1"), snapshot(vehicle_id="EV-2")], P, GENERATED
-        )
+        build_report([snapshot(vehicle_id="EV-1"), snapshot(vehicle_id="EV-2")], P, GENERATED)

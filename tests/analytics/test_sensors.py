@@ -11,8 +11,12 @@ P = DEFAULT_PROFILE
 
 
 def feed(
-    tr: StuckSensorTracker, rng: random.Random, stuck_v: dict[int, float], current: float = 0.0,
-    noisy: bool = True, stuck_t: dict[int, float] | None = None,
+    tr: StuckSensorTracker,
+    rng: random.Random,
+    stuck_v: dict[int, float],
+    current: float = 0.0,
+    noisy: bool = True,
+    stuck_t: dict[int, float] | None = None,
 ) -> tuple[int, ...]:
     volts = [round(3.7 + (rng.gauss(0, 0.0015) if noisy else 0.0), 4) for _ in range(96)]
     temps = [round(30 + (rng.gauss(0, 0.12) if noisy else 0.0), 2) for _ in range(96)]

@@ -29,5 +29,6 @@ def test_monotone_in_capacity(a: float, b: float, nominal: float) -> None:
     lo, hi = sorted((a, b))
     s_lo = soh_from_capacity(lo, nominal).soh_percent
     s_hi = soh_from_capacity(hi, nominal).soh_percent
-    assert s_lo is not None and s_hi is not None
+    assert s_lo is not None
+    assert s_hi is not None
     assert s_lo <= s_hi

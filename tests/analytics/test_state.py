@@ -1,12 +1,13 @@
 """Per-vehicle rolling state: ordering, health emission, offline, serialization."""
 
 import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.alerts import AlertState, AlertType
-from schemas.report import Confidence, SohMethod
+from schemas.report import Confidence, SohEstimate, SohMethod
 from streams.analytics.profiles import DEFAULT_PROFILE
 from streams.analytics.state import StateDecodeError, VehicleState
 from tests.analytics.helpers import at, cells, sample, snapshot, spread_volts
@@ -17,11 +18,13 @@ P = DEFAULT_PROFILE
 def test_first_snapshot_emits_measured_health_once() -> None:
     st_ = VehicleState("EV-1")
     out = st_.process(snapshot(capacity=54.9, t=0), P)
-    assert out.health is not None and out.health.soh_percent == 91.5
+    assert out.health is not None
+    assert out.health.soh_percent == 91.5
     assert out.health.method is SohMethod.measured_capacity
     assert st_.process(snapshot(capacity=54.9, t=1), P).health is None
     changed = st_.process(snapshot(capacity=54.0, t=2), P).health
-    assert changed is not None and changed.soh_percent == 90.0
+    assert changed is not None
+    assert changed.soh_percent == 90.0
 
 
 def test_late_reading_does_not_touch_state() -> None:
@@ -32,7 +35,8 @@ def test_late_reading_does_not_touch_state() -> None:
     hot = [30.0] * 96
     hot[0] = 70.0
     out = st_.process(snapshot(temps=hot, t=100.0 - P.allowed_lateness_s - 1, current=99.0), P)
-    assert out.late and out.alerts == []
+    assert out.late
+    assert out.alerts == []
     assert any(a.type is AlertType.overheating for a in out.anomalies)
     assert st_.to_bytes() == before
 
@@ -43,7 +47,8 @@ def test_out_of_order_within_lateness_is_accepted() -> None:
     out = st_.process(snapshot(spread_volts(96, 3.6, 3.8), t=95.0), P)
     assert not out.late
     assert [a.type for a in out.alerts] == [AlertType.voltage_imbalance]
-    assert st_.last_seen is not None and st_.last_seen == int(at(100.0).timestamp() * 1e6)
+    assert st_.last_seen is not None
+    assert st_.last_seen == int(at(100.0).timestamp() * 1e6)
 
 
 def test_alerts_carry_evidence() -> None:
@@ -51,7 +56,8 @@ def test_alerts_carry_evidence() -> None:
     temps = [55.0] * 96
     temps[42] = 61.0
     (alert,) = st_.process(snapshot(temps=temps, t=0), P).alerts
-    assert alert.type is AlertType.overheating and alert.cells == (42,)
+    assert alert.type is AlertType.overheating
+    assert alert.cells == (42,)
     assert alert.evidence["hottest_cell"] == 42
     assert alert.evidence["recent_values"] == [61.0]
     assert alert.severity.value == "critical"
@@ -63,22 +69,24 @@ def test_offline_fires_and_resolves_when_data_returns() -> None:
     st_.process(snapshot(t=0), P)
     assert st_.check_offline(at(600), 900.0) is None
     fired = st_.check_offline(at(1000), 900.0)
-    assert fired is not None and fired.type is AlertType.device_offline
+    assert fired is not None
+    assert fired.type is AlertType.device_offline
     assert fired.first_seen == at(0)
     assert st_.check_offline(at(1100), 900.0) is None
     back = VehicleState.from_bytes(st_.to_bytes())
     (resolved,) = back.process(snapshot(t=1200), P).alerts
-    assert resolved.state is AlertState.resolved and resolved.alert_id == fired.alert_id
+    assert resolved.state is AlertState.resolved
+    assert resolved.alert_id == fired.alert_id
 
 
 def _charge_series(
     st_: VehicleState, true_ah: float, sessions: int, start: float = 0.0
-) -> list[object]:
+) -> list[SohEstimate]:
     """Sample-only charge sessions 20 -> 80 % with rests in between; returns health updates."""
     rng = random.Random(0)
     t = start
     soc = 20.0
-    healths: list[object] = []
+    healths: list[SohEstimate] = []
     for _ in range(sessions):
         for _ in range(30):
             t += 5.0
@@ -107,9 +115,10 @@ def test_coulomb_sessions_fuse_with_bms() -> None:
     healths = _charge_series(st_, 0.85 * nominal_ah, 3, start=10.0)
     assert len(healths) == 3
     last = healths[-1]
-    assert last.method is SohMethod.fused  # type: ignore[attr-defined]
-    assert last.soh_percent == pytest.approx(85.0, abs=0.3)  # type: ignore[attr-defined]
-    assert last.sessions == 3 and last.confidence is Confidence.high  # type: ignore[attr-defined]
+    assert last.method is SohMethod.fused
+    assert last.soh_percent == pytest.approx(85.0, abs=0.3)
+    assert last.sessions == 3
+    assert last.confidence is Confidence.high
 
 
 def test_bms_reporting_nominal_is_left_out() -> None:
@@ -118,8 +127,8 @@ def test_bms_reporting_nominal_is_left_out() -> None:
     st_.process(snapshot(t=0, capacity=60.0), P)
     healths = _charge_series(st_, 0.78 * nominal_ah, 3, start=10.0)
     last = healths[-1]
-    assert last.method is SohMethod.coulomb_counting  # type: ignore[attr-defined]
-    assert last.soh_percent == pytest.approx(78.0, abs=0.3)  # type: ignore[attr-defined]
+    assert last.method is SohMethod.coulomb_counting
+    assert last.soh_percent == pytest.approx(78.0, abs=0.3)
     out = st_.process(snapshot(t=1e6, capacity=60.0), P)
     assert any(a.type is AlertType.low_soh for a in out.anomalies)
 
@@ -141,7 +150,10 @@ def test_state_size_under_2kb() -> None:
             temps[1] = 62.5
             st_.process(
                 snapshot(
-                    cell_list=cells(volts, temps), t=5.0 * k, current=40.0, soc=20 + k,
+                    cell_list=cells(volts, temps),
+                    t=5.0 * k,
+                    current=40.0,
+                    soc=20 + k,
                     pack_v=min(sum(volts) * 1.1, 1500.0),
                 ),
                 P,
@@ -196,4 +208,3 @@ def test_from_bytes_rejects_garbage() -> None:
         VehicleState.from_bytes(b"[99]")
     with pytest.raises(StateDecodeError):
         VehicleState.from_bytes(b'[1,"EV-1"]')
-

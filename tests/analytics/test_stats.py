@@ -27,9 +27,7 @@ def test_ids_not_positions() -> None:
 
 
 @given(
-    st.lists(
-        st.tuples(st.floats(2.5, 4.3), st.floats(-20, 80)), min_size=2, max_size=120
-    ),
+    st.lists(st.tuples(st.floats(2.5, 4.3), st.floats(-20, 80)), min_size=2, max_size=120),
     st.randoms(use_true_random=False),
 )
 def test_order_independent(values: list[tuple[float, float]], rnd: object) -> None:
@@ -38,6 +36,10 @@ def test_order_independent(values: list[tuple[float, float]], rnd: object) -> No
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     a, b = cell_stats(cl), cell_stats(tuple(shuffled))
     assert (a.v_min, a.v_max, a.v_spread, a.t_min, a.t_max) == (
-        b.v_min, b.v_max, b.v_spread, b.t_min, b.t_max,
+        b.v_min,
+        b.v_max,
+        b.v_spread,
+        b.t_min,
+        b.t_max,
     )
     assert abs(a.v_mean - b.v_mean) < 1e-9

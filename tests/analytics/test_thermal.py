@@ -13,7 +13,8 @@ def feed(points: list[tuple[float, float]]) -> list[float]:
 def test_one_c_per_s_for_four_seconds_fires() -> None:
     out = feed([(float(t), 30.0 + t) for t in range(6)])
     assert out[:4] == [0.0, 0.0, 0.0, 0.0]  # 0..3 s: not longer than 3 s yet
-    assert out[4] == 1.0 and out[5] == 1.0
+    assert out[4] == 1.0
+    assert out[5] == 1.0
 
 
 def test_short_burst_does_not_fire() -> None:

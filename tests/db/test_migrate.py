@@ -146,7 +146,7 @@ def test_concurrent_migrators_serialise(empty_db: str) -> None:
         barrier.wait()
         try:
             applied.append(migrate(empty_db, db_settings()).applied)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -178,9 +178,12 @@ def test_a_migrator_waits_for_the_advisory_lock(empty_db: str) -> None:
     result: list[list[str]] = []
     with psycopg.connect(empty_db, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
-        thread = threading.Thread(
-            target=lambda: (result.append(migrate(empty_db, db_settings()).applied), done.set())
-        )
+
+        def run() -> None:
+            result.append(migrate(empty_db, db_settings()).applied)
+            done.set()
+
+        thread = threading.Thread(target=run)
         thread.start()
         waiting = 0
         for _ in range(100):

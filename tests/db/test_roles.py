@@ -14,7 +14,7 @@ from streams.sink.writer import BatchWriter
 from tests.fixtures.postgres import db_settings
 from voltstream.db.pool import open_pool
 
-PASSWORD = "test-password"  # noqa: S105 - a throwaway role on a test server
+PASSWORD = "test-password"
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def login_as(database_url: str, migrated_db: str) -> Iterator[object]:
     created: list[str] = []
 
     def factory(group: str) -> str:
-        user = f"vs_{group.split('_')[-1]}_{uuid.uuid4().hex[:8]}"
+        user = f"vs_{group.rsplit('_', maxsplit=1)[-1]}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{PASSWORD}' IN ROLE {group}".encode())
         created.append(user)

@@ -4,8 +4,11 @@ import json
 import timeit
 from collections.abc import Callable
 
+import msgspec
+import orjson
+
 from schemas import DecodeLimits, PackSnapshot, decode_telemetry
-from streams.fastpath import FastDecoder
+from streams.fastpath import FastDecoder, derive_struct
 from tests.schemas.payloads import NOW, sample, snapshot
 
 
@@ -22,7 +25,10 @@ def main() -> None:
     limits = DecodeLimits()
     fast = FastDecoder(limits)
     assert fast.decode(raw, NOW)[0] is not None
+    plain = msgspec.json.Decoder(derive_struct(PackSnapshot))
     rows = [
+        ("baseline: orjson.loads (parse only)", lambda: orjson.loads(raw), 20000),
+        ("baseline: msgspec derived struct (no checks)", lambda: plain.decode(raw), 20000),
         (
             "pydantic model_validate_json (model only)",
             lambda: PackSnapshot.model_validate_json(raw),

@@ -133,3 +133,16 @@ def test_stray_shape_key_is_not_ambiguous() -> None:
     [expected] = reference_decode(raw)
     assert isinstance(expected, PackSnapshot)
     assert expected.model_dump() == reading.model_dump()
+
+
+def test_valid_batches_need_no_fallback() -> None:
+    fast = FastDecoder(DecodeLimits())
+    snapshots = {"vehicle_id": "EV-12345", "readings": [snapshot(cells=4)] * 3}
+    mixed = {"vehicle_id": "EV-12345", "readings": [sample(), snapshot(cells=4), sample()]}
+    for body in (snapshots, mixed):
+        raw = encode(body)
+        fast_dump = [r.model_dump() for r in fast.decode(raw, NOW) if not isinstance(r, Exception)]
+        ref_dump = [r.model_dump() for r in reference_decode(raw) if not isinstance(r, Exception)]
+        assert fast_dump == ref_dump
+        assert len(fast_dump) == 3
+    assert fast.fallbacks == 0

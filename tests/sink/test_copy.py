@@ -1,4 +1,4 @@
-"""Binary COPY encoding: every type round-trips through a real server, byte layout is PostgreSQL's."""
+"""Binary COPY encoding: each type round-trips through a real server in PostgreSQL's layout."""
 
 import math
 import struct
@@ -122,4 +122,4 @@ def test_float4_array_layout_matches_the_server_format() -> None:
 
 def test_naive_timestamps_are_rejected() -> None:
     with pytest.raises(TypeError):
-        encode_timestamptz(datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+        encode_timestamptz(datetime(2026, 1, 1))

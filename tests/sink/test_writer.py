@@ -270,7 +270,8 @@ async def test_daily_summary_matches_seed_003(db_pool: AsyncPool, migrated_db: s
             " temp_c_max FROM pack_telemetry_daily WHERE vehicle_id = 'test-001'"
         ).fetchall()
         hourly = conn.execute(
-            "SELECT count(*), sum(readings) FROM pack_telemetry_hourly WHERE vehicle_id = 'test-001'"
+            "SELECT count(*), sum(readings) FROM pack_telemetry_hourly"
+            " WHERE vehicle_id = 'test-001'"
         ).fetchone()
     assert daily == [(T0.replace(hour=0), 3, 3, 52.5, 67.5, pytest.approx(60.0), 28.4)]
     assert hourly == (3, 3)

@@ -1,0 +1,1 @@
+"""Tests of the deployment files: compose, Dockerfile, Prometheus, Alertmanager, k8s, Grafana."""
