@@ -24,7 +24,9 @@ class CalibrationProfile:
 
     name: str
     chemistry: str
-    # cell voltage window (V) and nominal cell voltage (V) used for kWh <-> Ah conversion
+    # cell voltage window (V): the BMS over/under-voltage warning levels, which sit above the
+    # charge cut-off because IR drop lifts terminal voltage under charge current; nominal cell
+    # voltage (V) converts kWh <-> Ah (kWh = Ah x series cells x cell_nominal_v / 1000)
     cell_nominal_v: float = 3.65
     cell_min_v: float = 2.8
     cell_max_v: float = 4.25
@@ -103,7 +105,7 @@ LFP = CalibrationProfile(
     chemistry="LFP",
     cell_nominal_v=3.2,
     cell_min_v=2.5,
-    cell_max_v=3.65,
+    cell_max_v=3.75,  # over-voltage warning level; 3.65 V is the CC-CV charge cut-off
     imbalance_warning_v=0.04,
     imbalance_major_v=0.10,
     imbalance_critical_v=0.30,

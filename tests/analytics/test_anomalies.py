@@ -131,8 +131,8 @@ def test_thermal_runaway_risk(rate: float, fires: bool) -> None:
         (4.45, P, Severity.critical),
         (2.8, P, None),
         (2.79, P, Severity.major),
-        (3.65, LFP, None),
-        (3.70, LFP, Severity.major),
+        (3.75, LFP, None),
+        (3.76, LFP, Severity.major),
         (2.4, LFP, Severity.major),
     ],
 )

@@ -119,11 +119,12 @@ def populate(conn: psycopg.Connection[tuple[object, ...]], now: datetime) -> Non
             "INSERT INTO pack_telemetry (time, vehicle_id, kind, pack_voltage_v, pack_current_a,"
             " soc_percent, temp_c, odometer_km, cell_count, v_min, v_max, v_mean, v_spread, t_min,"
             " t_max, t_mean, nominal_capacity_kwh, current_capacity_kwh, cycle_count, late)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " VALUES (" + ", ".join(["%s"] * 20) + ")",
             pack,
         )
         cur.executemany(
-            "INSERT INTO pack_cells (time, vehicle_id, cell_ids, voltages, temperatures, resistances)"
+            "INSERT INTO pack_cells"
+            " (time, vehicle_id, cell_ids, voltages, temperatures, resistances)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
             cells,
         )

@@ -121,7 +121,10 @@ def _variables(sql: str, ctx: QueryContext) -> str:
             return _sql_string(value)
         raise ValueError(f"unsupported variable format {fmt}")
 
-    pattern = r"\$\{(?P<braced>[a-zA-Z_][a-zA-Z0-9_]*)(?::(?P<fmt>[a-z]+))?\}|\$(?P<plain>[a-zA-Z][a-zA-Z0-9_]*)"
+    pattern = (
+        r"\$\{(?P<braced>[a-zA-Z_][a-zA-Z0-9_]*)(?::(?P<fmt>[a-z]+))?\}"
+        r"|\$(?P<plain>[a-zA-Z][a-zA-Z0-9_]*)"
+    )
     return re.sub(pattern, replace, sql)
 
 

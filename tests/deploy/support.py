@@ -1,4 +1,4 @@
-"""Shared helpers of the deploy tests: YAML loading, env-var names the settings read, metric names."""
+"""Helpers of the deploy tests: YAML, the env-var names the settings read, metric names."""
 
 import re
 from pathlib import Path

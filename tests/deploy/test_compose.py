@@ -61,8 +61,9 @@ def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:
         if "@sha256:" in image:
             continue
         repository, _, tag = image.rpartition(":")
-        assert repository and "/" not in tag, f"{name}: image {image!r} has no tag"
-        assert tag and tag != "latest", f"{name}: image {image!r} is not pinned"
+        assert repository, f"{name}: image {image!r} has no tag"
+        assert "/" not in tag, f"{name}: image {image!r} has no tag"
+        assert tag not in ("", "latest"), f"{name}: image {image!r} is not pinned"
         assert any(ch.isdigit() for ch in tag), f"{name}: tag {tag!r} is not a version"
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["timescaledb"]["image"] == "timescale/timescaledb:2.17.2-pg16"
@@ -93,7 +94,8 @@ def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
             assert svc.get("restart") == "no", f"{name} is a one-shot job"
             continue
         check = svc.get("healthcheck", {})
-        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+        assert check.get("test"), f"{name} has no healthcheck"
+        assert not check.get("disable"), f"{name} has its healthcheck disabled"
         assert svc.get("restart") in ("unless-stopped", "always"), name
 
 

@@ -95,6 +95,21 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
             pipeline_env["KAFKA_BOOTSTRAP_SERVERS"], _topic(pipeline_env, "battery.telemetry.dlq"),
             expect=len(bad) + 1,
         )
+        wait_until(lambda: "voltstream_consumer_lag{" in str(worker.scrape()), 10, "lag gauge")
+        metrics = worker.scrape()
+    # The /metrics endpoint of the running worker moved with the data.
+    assert metrics["voltstream_worker_ready"] == 1.0
+    assert metric_sum(metrics, "voltstream_messages_consumed_total") == total
+    assert metrics['voltstream_rows_written_total{table="pack_telemetry"}'] == len(expected)
+    assert metric_sum(metrics, "voltstream_dead_letters_total") == len(bad) + 1
+    assert metrics['voltstream_dead_letters_total{reason="key_mismatch"}'] == 1
+    assert metrics["voltstream_event_latency_seconds_count"] == total
+    assert metrics["voltstream_db_write_seconds_count"] >= 1
+    assert metric_sum(metrics, "voltstream_readings_processed_total") == len(expected) + len(
+        duplicates
+    )
+    lags = [v for k, v in metrics.items() if k.startswith("voltstream_consumer_lag{")]
+    assert lags and all(v == 0 for v in lags), "caught up: no lag"
     assert len(letters) == len(bad) + 1
     by_value = {m.value(): dict(m.headers() or []) for m in letters}
     for _key, value in bad:
