@@ -20,22 +20,21 @@ def readings(spec: FleetSpec, count: int, start: datetime) -> list[Reading]:
     """`count` decoded readings of the generator's messages, distinct (vehicle, time) each."""
     decoder = FastDecoder()
     templates = build_templates(spec)
-    out: list[Reading] = []
     k = spec.readings_per_message
-    stamp = b"2000-01-01T00:00:00.000Z"
-    for template in templates:
-        raw = render(template, spec.vehicle_id(0).encode(), [stamp] * k)
-        out.extend(r for r in decoder.decode(raw, start) if isinstance(r, PackSnapshot | PackSample))
-    id_field = "device_id" if spec.kind == "sample" else "vehicle_id"
-    return [
-        out[i % len(out)].model_copy(
-            update={
-                id_field: spec.vehicle_id(i % spec.vehicles),
-                "timestamp": start + timedelta(milliseconds=i),
-            }
-        )
-        for i in range(count)
-    ]
+    out: list[Reading] = []
+    index = 0
+    while len(out) < count:
+        at = start + timedelta(milliseconds=index * k)
+        stamps = [
+            (at + timedelta(milliseconds=j)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].encode() + b"Z"
+            for j in range(k)
+        ]
+        vehicle = spec.vehicle_id(index % spec.vehicles).encode()
+        raw = render(templates[index % len(templates)], vehicle, stamps)
+        decoded = decoder.decode(raw, at + timedelta(seconds=1))
+        out.extend(r for r in decoded if isinstance(r, PackSnapshot | PackSample))
+        index += 1
+    return out[:count]
 
 
 def row_batches(items: list[Reading], batch_readings: int) -> list[RowBatch]:

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Iterator, MutableMapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.types import TP, EventT, StreamT
@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 STATE_TABLE = "vehicle-state"
 
 
-def broker_credentials(settings: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+def broker_credentials(
+    settings: KafkaSettings,
+) -> faust.SASLCredentials | faust.SSLCredentials | None:
     """Faust credentials for the configured security protocol (None for PLAINTEXT)."""
     context = ssl_context(settings)
     if settings.uses_sasl:
@@ -62,7 +64,7 @@ class _BytesKeyed(MutableMapping[str, bytes]):
         del self._data[key.encode()]
 
     def __iter__(self) -> Iterator[str]:
-        for key in self._data.keys():
+        for key in self._data:
             yield key.decode() if isinstance(key, bytes) else str(key)
 
     def __len__(self) -> int:
@@ -109,7 +111,10 @@ class TelemetryWorker:
             broker_heartbeat_interval=min(3.0, pipeline.session_timeout_s / 3),
         )
         self.telemetry_topic = self.app.topic(
-            topics.telemetry_topic, key_serializer="raw", value_serializer="raw", partitions=partitions
+            topics.telemetry_topic,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
         )
         self.alerts_topic = self.app.topic(
             topics.alerts_topic, key_serializer="raw", value_serializer="raw", partitions=partitions
@@ -140,9 +145,10 @@ class TelemetryWorker:
         self._last_offset: dict[TP, int] = {}
         self.app.agent(self.telemetry_topic, name="telemetry", concurrency=1)(self._agent)
         self.app.timer(pipeline.offline_check_interval_s)(self._on_tick)
-        self.app.on_partitions_revoked.connect(self._on_revoked)
-        self.app.on_rebalance_complete.connect(self._on_rebalanced)
-        self.app.on_before_shutdown.connect(self._on_shutdown)
+        # mode's Signal.connect annotation is a union mypy cannot match to a coroutine method.
+        cast(Any, self.app.on_partitions_revoked).connect(self._on_revoked)
+        cast(Any, self.app.on_rebalance_complete).connect(self._on_rebalanced)
+        cast(Any, self.app.on_before_shutdown).connect(self._on_shutdown)
 
     async def _ready(self) -> Flusher:
         if self._flusher is None:
@@ -162,9 +168,8 @@ class TelemetryWorker:
         pipeline = self.settings.pipeline
         consumed = self.metrics.messages_consumed.labels(self.telemetry_topic.get_topic_name())
         events: Sequence[EventT[bytes]]
-        async for events in stream.noack_take(  # type: ignore[assignment]
-            pipeline.flush_max_messages, within=pipeline.flush_interval_s
-        ):
+        take = cast(Any, stream).noack_take  # StreamT does not declare it; Stream has it.
+        async for events in take(pipeline.flush_max_messages, within=pipeline.flush_interval_s):
             flusher = await self._ready()
             async with self._lock:
                 plan = FlushPlan()
@@ -173,7 +178,7 @@ class TelemetryWorker:
                 for event in events:
                     m = event.message
                     position = SourcePosition(m.topic, m.partition, m.offset, m.timestamp)
-                    process(SourceMessage(m.key, m.value, position), plan, ingested_at)
+                    process(SourceMessage(m.key, m.value or b"", position), plan, ingested_at)
                 try:
                     await flusher.flush(plan)
                 except PermanentDatabaseError as exc:
@@ -192,7 +197,7 @@ class TelemetryWorker:
         letters = [
             DeadLetter(
                 key=e.message.key,
-                value=e.message.value,
+                value=e.message.value or b"",
                 reason="db_rejected",
                 error_class=type(exc).__name__,
                 message=str(exc),
@@ -221,16 +226,18 @@ class TelemetryWorker:
             try:
                 highwater = consumer.highwater(tp)
             except Exception:  # noqa: BLE001 - lag is best effort while rebalancing
+                logger.debug("no highwater for %s yet", tp)
                 continue
             if highwater is not None:
                 lag = max(0, highwater - offset - 1)
                 self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
 
-    async def _on_rebalanced(self, app: faust.App, **_: Any) -> None:
+    async def _on_rebalanced(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         await self._ready()
         self.metrics.ready.set(1)
 
-    async def _on_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
+    async def _on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())
         self.metrics.ready.set(0)
         name = self.telemetry_topic.get_topic_name()
         partitions = {tp.partition for tp in revoked if tp.topic == name}
@@ -241,7 +248,7 @@ class TelemetryWorker:
             for tp in [tp for tp in self._last_offset if tp in revoked]:
                 del self._last_offset[tp]
 
-    async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
+    async def _on_shutdown(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         if self._pool is not None:
             await self._pool.close()
 

@@ -4,8 +4,8 @@ import asyncio
 import logging
 import random
 import time
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
 from schemas.alerts import Alert

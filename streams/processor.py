@@ -133,14 +133,14 @@ class TelemetryProcessor:
         return clock
 
     def process(self, message: SourceMessage, plan: FlushPlan, ingested_at: datetime) -> None:
-        """Fold one Kafka message into `plan`; bad input becomes dead letters, never an exception."""
+        """Fold one Kafka message into `plan`; bad input becomes dead letters, never raises."""
         plan.message_timestamps.append(message.position.timestamp)
         try:
             results = self._decoder.decode(message.value, ingested_at)
         except SchemaError as exc:
             plan.dead(self._letter(message, exc.reason, exc, exc.detail, exc.field, None))
             return
-        except Exception as exc:  # noqa: BLE001 - the worker must survive any decoder bug
+        except Exception as exc:
             logger.exception("decoder failed on %s", message.position)
             plan.dead(self._letter(message, "internal_error", exc, str(exc), None, None))
             return
@@ -157,7 +157,7 @@ class TelemetryProcessor:
                 continue
             try:
                 self._process_reading(message, result, key, reading_index, plan, ingested_at)
-            except Exception as exc:  # noqa: BLE001 - one bad reading must not stop the rest
+            except Exception as exc:
                 logger.exception("processing failed on %s", message.position)
                 plan.dead(
                     self._letter(message, "internal_error", exc, str(exc), None, reading_index)
@@ -198,7 +198,9 @@ class TelemetryProcessor:
         rows = plan.rows
         if isinstance(reading, PackSnapshot):
             plan.readings["snapshot"] += 1
-            rows.add_snapshot(reading, outcome.stats, outcome.late, ingested_at)
+            stats = outcome.stats
+            assert stats is not None, "a validated snapshot has cells"
+            rows.add_snapshot(reading, stats, outcome.late, ingested_at)
             make, model, chemistry = reading.make, reading.model, reading.chemistry
         else:
             plan.readings["sample"] += 1

@@ -94,7 +94,7 @@ def _produce(
             if progress.produced % 500 == 0:
                 producer.poll(0)
         producer.flush(30)
-    except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+    except BaseException as exc:
         progress.error = exc
     finally:
         progress.done_producing = True
@@ -113,9 +113,10 @@ def _read_alerts(settings: Settings, progress: DemoProgress, stop: threading.Eve
     try:
         while not stop.is_set():
             for msg in consumer.consume(500, timeout=0.5):
-                if msg.error() is not None:
+                value = msg.value()
+                if msg.error() is not None or value is None:
                     continue
-                alert = json.loads(msg.value())
+                alert = json.loads(value)
                 if alert.get("state") == "firing":
                     progress.alerts[alert["type"]] += 1
                     progress.alert_severities[alert["severity"]] += 1
@@ -127,7 +128,7 @@ def _query(database_url: str, sql: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(database_url) as conn:
-        return conn.execute(sql).fetchall()  # type: ignore[arg-type]
+        return conn.execute(sql).fetchall()
 
 
 def run_demo(options: DemoOptions, out: TextIO) -> dict[str, Any]:
@@ -229,8 +230,14 @@ def _summary(
 ) -> dict[str, Any]:
     tables = {
         name: _query(database_url, f"SELECT count(*) FROM {name}")[0][0]  # noqa: S608 - fixed names
-        for name in ("pack_telemetry", "pack_cells", "battery_health", "battery_alerts",
-                     "dead_letters", "vehicles")
+        for name in (
+            "pack_telemetry",
+            "pack_cells",
+            "battery_health",
+            "battery_alerts",
+            "dead_letters",
+            "vehicles",
+        )
     }
     bands = dict(
         _query(

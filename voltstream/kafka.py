@@ -76,7 +76,9 @@ def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
     )
     context.check_hostname = settings.ssl_check_hostname
     if settings.ssl_certfile is not None:
-        password = settings.ssl_key_password.get_secret_value() if settings.ssl_key_password else None
+        password = (
+            settings.ssl_key_password.get_secret_value() if settings.ssl_key_password else None
+        )
         context.load_cert_chain(
             str(settings.ssl_certfile),
             keyfile=str(settings.ssl_keyfile) if settings.ssl_keyfile else None,

@@ -53,5 +53,6 @@ def provision(
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vs-pg-")))
         server = stack.enter_context(EmbeddedPostgres(base / "pgdata"))
         database_url = server.url
-    assert bootstrap_servers is not None and database_url is not None
+    assert bootstrap_servers is not None
+    assert database_url is not None
     return Services(bootstrap_servers, database_url, embedded_kafka, embedded_pg)

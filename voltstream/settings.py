@@ -130,8 +130,10 @@ class PipelineSettings(BaseSettings):
     max_future_skew_s: float = Field(default=300.0, ge=0)
     db_retry_max_s: float = Field(default=30.0, gt=0)
     session_timeout_s: float = Field(
-        default=10.0, gt=0, description="Consumer-group session timeout: how fast a dead "
-        "worker's partitions move to the others."
+        default=10.0,
+        gt=0,
+        description="Consumer-group session timeout: how fast a dead "
+        "worker's partitions move to the others.",
     )
     table_partitions: int | None = Field(
         default=None, description="Partitions of the state changelog; default: the input's."

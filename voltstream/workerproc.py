@@ -79,7 +79,7 @@ class WorkerProcess:
         """Start the worker and wait until it reports ready (owns partitions)."""
         log_path = self.log_path
         log = self._log or log_path.open("ab")
-        self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self._proc = subprocess.Popen(
             [sys.executable, "-m", "voltstream", "worker"],
             env=self._env,
             stdout=log,
@@ -95,13 +95,15 @@ class WorkerProcess:
                 return self
             time.sleep(0.25)
         self.stop()
-        raise EmbeddedServiceError(f"worker not ready after {ready_timeout_s:.0f} s; see {log_path}")
+        raise EmbeddedServiceError(
+            f"worker not ready after {ready_timeout_s:.0f} s; see {log_path}"
+        )
 
     def scrape(self) -> dict[str, float]:
         """Read the worker's /metrics; empty while it is not serving."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2) as response:
                 body: bytes = response.read()
         except (urllib.error.URLError, OSError):
             return {}

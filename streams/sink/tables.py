@@ -50,9 +50,19 @@ class Table:
         )
 
     @property
+    def merges(self) -> bool:
+        """Whether stored rows are updated (never copied straight into the table)."""
+        return self.on_conflict != "ON CONFLICT DO NOTHING"
+
+    @property
     def copy_sql(self) -> str:
         """COPY into the staging table in binary format."""
         return f"COPY pg_temp.{self.staging} ({self.column_list}) FROM STDIN (FORMAT BINARY)"
+
+    @property
+    def direct_copy_sql(self) -> str:
+        """COPY straight into the table in binary format (fails on any duplicate key)."""
+        return f"COPY {self.name} ({self.column_list}) FROM STDIN (FORMAT BINARY)"
 
     @property
     def insert_sql(self) -> str:

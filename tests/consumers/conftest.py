@@ -1,6 +1,7 @@
 """Fixtures of the consumers tests: an Alertmanager (the real binary, else an emulation)."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -52,7 +53,11 @@ async def alertmanager_backend() -> AsyncIterator[Callable[[int], AlertmanagerBa
     created: list[AlertmanagerBackend] = []
 
     def make(port: int) -> AlertmanagerBackend:
-        backend = AlertmanagerBackend(port, real=ALERTMANAGER_BINARY is not None)
+        # VOLTSTREAM_TEST_ALERTMANAGER=emulated forces the aiohttp emulation.
+        real = ALERTMANAGER_BINARY is not None and (
+            os.environ.get("VOLTSTREAM_TEST_ALERTMANAGER") != "emulated"
+        )
+        backend = AlertmanagerBackend(port, real=real)
         created.append(backend)
         return backend
 

@@ -44,7 +44,9 @@ def snapshot(
     }
 
 
-def sample(device_id: str, at: datetime, *, soc: float = 60.0, current_a: float = 0.0) -> dict[str, Any]:
+def sample(
+    device_id: str, at: datetime, *, soc: float = 60.0, current_a: float = 0.0
+) -> dict[str, Any]:
     """A seed 003 sample dict."""
     return {
         "device_id": device_id,

@@ -21,7 +21,11 @@ def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, b
 
 
 def consume(
-    bootstrap: str, topic: str, *, expect: int | None = None, idle_s: float = 3.0,
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int | None = None,
+    idle_s: float = 3.0,
     timeout_s: float = 60.0,
 ) -> list[confluent_kafka.Message]:
     """Read `topic` from the beginning until `expect` messages or `idle_s` without any."""

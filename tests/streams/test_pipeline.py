@@ -48,7 +48,9 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
     b_at = series(start + timedelta(minutes=30), 3, 10.0)
     bad_reading = sample("EV-BATCH", b_at[1])
     bad_reading["metrics"]["temp_c"] = float("nan")
-    envelope = batch("EV-BATCH", [sample("EV-BATCH", b_at[0]), bad_reading, sample("EV-BATCH", b_at[2])])
+    envelope = batch(
+        "EV-BATCH", [sample("EV-BATCH", b_at[0]), bad_reading, sample("EV-BATCH", b_at[2])]
+    )
     expected |= {("EV-BATCH", b_at[0], "sample"), ("EV-BATCH", b_at[2], "sample")}
     rng = random.Random(5)
     duplicates = rng.sample(valid, 15)
@@ -60,11 +62,23 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
         (b"EV-000", b"\xff\xfe\x00garbage"),
         (b"EV-001", b'{"hello": "world"}'),
         (b"EV-002", encode({**snapshot("EV-002", start), "nominal_capacity_kwh": -1})),
-        (b"EV-003", encode({**snapshot("EV-003", start), "cells": [
-            {"id": 1, "voltage": 3.9, "temperature": 30}, {"id": 1, "voltage": 3.9, "temperature": 30}
-        ]})),
-        (b"EV-004", b'{"device_id": "EV-004", "timestamp": "2024-01-01T00:00:00Z", "metrics": '
-                    b'{"soc_percent": 50, "voltage_v": 380, "current_a": 1, "temp_c": NaN}}'),
+        (
+            b"EV-003",
+            encode(
+                {
+                    **snapshot("EV-003", start),
+                    "cells": [
+                        {"id": 1, "voltage": 3.9, "temperature": 30},
+                        {"id": 1, "voltage": 3.9, "temperature": 30},
+                    ],
+                }
+            ),
+        ),
+        (
+            b"EV-004",
+            b'{"device_id": "EV-004", "timestamp": "2024-01-01T00:00:00Z", "metrics": '
+            b'{"soc_percent": 50, "voltage_v": 380, "current_a": 1, "temp_c": NaN}}',
+        ),
         (b"EV-WRONG", encode(sample("EV-005", start))),  # key is not the vehicle
     ]
     messages = shuffled + duplicates + bad + [(b"EV-BATCH", encode(envelope))]
@@ -75,24 +89,28 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
         url = pipeline_env["DATABASE_URL"]
         wait_until(
             lambda: metric_sum(worker.scrape(), "voltstream_messages_consumed_total") >= total,
-            120, "the worker to consume every message",
+            120,
+            "the worker to consume every message",
         )
         wait_until(
             lambda: _count(url, "SELECT count(*) FROM pack_telemetry") >= len(expected),
-            30, "rows",
+            30,
+            "rows",
         )
         assert worker.alive(), "a bad message must never stop the worker"
         rows = _count(url, "SELECT count(*) FROM pack_telemetry")
         assert rows == len(expected)
         stored = _count(
-            url, "SELECT count(*) FROM (SELECT DISTINCT vehicle_id, time, kind FROM pack_telemetry) d"
+            url,
+            "SELECT count(*) FROM (SELECT DISTINCT vehicle_id, time, kind FROM pack_telemetry) d",
         )
         assert stored == rows
         snapshots = sum(1 for e in expected if e[2] == "snapshot")
         assert _count(url, "SELECT count(*) FROM pack_cells") == snapshots
         assert _count(url, "SELECT count(*) FROM cell_readings") == snapshots * 96
         letters = consume(
-            pipeline_env["KAFKA_BOOTSTRAP_SERVERS"], _topic(pipeline_env, "battery.telemetry.dlq"),
+            pipeline_env["KAFKA_BOOTSTRAP_SERVERS"],
+            _topic(pipeline_env, "battery.telemetry.dlq"),
             expect=len(bad) + 1,
         )
         wait_until(lambda: "voltstream_consumer_lag{" in str(worker.scrape()), 10, "lag gauge")
@@ -109,7 +127,8 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
         duplicates
     )
     lags = [v for k, v in metrics.items() if k.startswith("voltstream_consumer_lag{")]
-    assert lags and all(v == 0 for v in lags), "caught up: no lag"
+    assert lags
+    assert all(v == 0 for v in lags), "caught up: no lag"
     assert len(letters) == len(bad) + 1
     by_value = {m.value(): dict(m.headers() or []) for m in letters}
     for _key, value in bad:
@@ -146,12 +165,14 @@ def test_thermal_and_imbalance_fire_once_then_resolve_healthy_stays_quiet(
         messages.append((b"EV-OK", encode(snapshot("EV-OK", t))))
     with WorkerProcess(pipeline_env, workdir=workdir) as worker:
         total = produce(
-            pipeline_env["KAFKA_BOOTSTRAP_SERVERS"], _topic(pipeline_env, "battery.telemetry"),
+            pipeline_env["KAFKA_BOOTSTRAP_SERVERS"],
+            _topic(pipeline_env, "battery.telemetry"),
             messages,
         )
         wait_until(
             lambda: metric_sum(worker.scrape(), "voltstream_messages_consumed_total") >= total,
-            120, "the worker to consume every message",
+            120,
+            "the worker to consume every message",
         )
         events = _alert_events(pipeline_env)
         assert worker.alive()
@@ -164,13 +185,20 @@ def test_thermal_and_imbalance_fire_once_then_resolve_healthy_stays_quiet(
     hot = next(e for e in events if e["type"] == "overheating" and e["state"] == "firing")
     assert hot["severity"] == "critical"
     assert 7 in hot["cells"]
-    ids = {e["alert_id"] for e in events if e["vehicle_id"] == "EV-HOT" and e["type"] == "overheating"}
+    ids = {
+        e["alert_id"] for e in events if e["vehicle_id"] == "EV-HOT" and e["type"] == "overheating"
+    }
     assert len(ids) == 1, "firing and resolved share the deterministic alert id"
     url = pipeline_env["DATABASE_URL"]
     assert _count(url, "SELECT count(*) FROM battery_alerts WHERE vehicle_id = 'EV-OK'") == 0
-    assert _count(
-        url, "SELECT count(*) FROM battery_alerts WHERE vehicle_id = 'EV-HOT' AND type = 'overheating'"
-    ) == 2
+    assert (
+        _count(
+            url,
+            "SELECT count(*) FROM battery_alerts "
+            "WHERE vehicle_id = 'EV-HOT' AND type = 'overheating'",
+        )
+        == 2
+    )
 
 
 def test_sigkill_mid_stream_loses_and_duplicates_nothing(
@@ -191,7 +219,8 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         produce(bootstrap, telemetry, messages)
         wait_until(
             lambda: _count(url, "SELECT count(*) FROM pack_telemetry") > len(messages) // 4,
-            120, "a quarter of the rows",
+            120,
+            "a quarter of the rows",
         )
     finally:
         first.kill()
@@ -200,7 +229,8 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     with WorkerProcess(pipeline_env, workdir=workdir, name="second"):
         wait_until(
             lambda: _count(url, "SELECT count(*) FROM pack_telemetry") >= len(messages),
-            180, "every row after the restart",
+            180,
+            "every row after the restart",
         )
     assert _count(url, "SELECT count(*) FROM pack_telemetry") == len(messages)
     assert _count(url, "SELECT count(*) FROM pack_cells") == len(messages) // 5

@@ -80,7 +80,8 @@ def test_batch_keeps_good_readings_and_dead_letters_the_bad_one(
     assert plan.readings["sample"] == 2
     (letter,) = plan.dead_letters
     assert letter.reading_index == 1
-    assert letter.field is not None and "soc_percent" in letter.field
+    assert letter.field is not None
+    assert "soc_percent" in letter.field
     assert letter.value == raw
 
 

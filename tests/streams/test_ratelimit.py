@@ -40,7 +40,9 @@ def test_rejects_nonsense_parameters() -> None:
 
 
 @given(
-    rate=st.floats(0.5, 50), burst=st.integers(1, 50), duration=st.floats(1, 100),
+    rate=st.floats(0.5, 50),
+    burst=st.integers(1, 50),
+    duration=st.floats(1, 100),
     hz=st.floats(1, 500),
 )
 def test_never_admits_more_than_rate_times_duration_plus_burst(

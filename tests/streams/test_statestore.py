@@ -13,7 +13,7 @@ def make(backing: dict[str, bytes], capacity: int = 10) -> StateStore[dict[str, 
         backing,
         factory=lambda vid: {"n": 0},
         encode=lambda s: json.dumps(s).encode(),
-        decode=lambda b: json.loads(b),
+        decode=json.loads,
         capacity=capacity,
     )
 

@@ -1,4 +1,4 @@
-"""`voltstream schema export`: write the JSON Schema of every message so other teams can validate."""
+"""`voltstream schema export`: the JSON Schema of every message, so other teams can validate."""
 
 import argparse
 import json
@@ -12,8 +12,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     actions = parser.add_subparsers(dest="schema_command", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write one JSON Schema file per message")
     export.add_argument(
-        "--out", type=Path, default=None, help="directory to write NAME.schema.json files into; "
-        "without it, one JSON object with every schema is printed"
+        "--out",
+        type=Path,
+        default=None,
+        help="directory to write NAME.schema.json files into; "
+        "without it, one JSON object with every schema is printed",
     )
     export.set_defaults(func=_export)
 
