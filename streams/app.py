@@ -225,7 +225,7 @@ class TelemetryWorker:
         for tp, offset in self._last_offset.items():
             try:
                 highwater = consumer.highwater(tp)
-            except Exception:  # noqa: BLE001 - lag is best effort while rebalancing
+            except Exception:
                 logger.debug("no highwater for %s yet", tp)
                 continue
             if highwater is not None:
