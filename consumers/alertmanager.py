@@ -13,7 +13,7 @@ from consumers.backoff import Backoff
 from consumers.errors import DeliveryError
 from consumers.metrics import ForwarderMetrics
 from consumers.settings import AlertmanagerForwarderSettings
-from schemas.alerts import Alert, AlertState
+from schemas.alerts import Alert, AlertState, Severity
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,37 @@ def to_postable(
     return postable
 
 
+def to_postables(
+    alert: Alert,
+    *,
+    now: datetime,
+    firing_ttl_s: float,
+    generator_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """The alert itself, then the same alert at each lower severity, ended.
+
+    Workers escalate a firing alert by re-publishing it (same `alert_id`) with a higher
+    severity. `severity` is a label, so Alertmanager sees a new alert: ending the lower-severity
+    variants at the escalation (or resolution) time keeps one active alert per `alert_id`.
+    Ending a variant Alertmanager never saw is harmless (a group that never fired notifies
+    nothing).
+    """
+    postable = to_postable(alert, now=now, firing_ttl_s=firing_ttl_s, generator_url=generator_url)
+    postables = [postable]
+    rank = Severity(alert.severity).rank
+    ends = _iso(max(alert.event_time, alert.first_seen))
+    for lower in Severity:
+        if lower.rank < rank:
+            postables.append(
+                {
+                    **postable,
+                    "labels": {**postable["labels"], "severity": str(lower)},
+                    "endsAt": ends,
+                }
+            )
+    return postables
+
+
 class AlertmanagerSink:
     """POSTs batches to `<url>/api/v2/alerts`; retries retryable failures until they succeed."""
 
@@ -153,13 +184,14 @@ class AlertmanagerSink:
     async def _send_until_done(self, alerts: Sequence[Alert]) -> None:
         now = self._clock()
         payload = [
-            to_postable(
+            postable
+            for a in alerts
+            for postable in to_postables(
                 a,
                 now=now,
                 firing_ttl_s=self._settings.firing_ttl_s,
                 generator_url=self._settings.generator_url,
             )
-            for a in alerts
         ]
         attempt = 0
         while True:

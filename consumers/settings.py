@@ -70,9 +70,9 @@ class AlertmanagerForwarderSettings(_ForwarderSettings):
     basic_auth_username: str | None = None
     basic_auth_password: SecretStr | None = None
     firing_ttl_s: float = Field(
-        default=86_400.0,
+        default=604_800.0,
         gt=0,
-        description="endsAt of a firing alert is now + this; a `resolved` event ends it sooner.",
+        description="endsAt of a firing alert is now + this; its `resolved` event ends it sooner.",
     )
     generator_url: str | None = Field(
         default=None,

@@ -37,7 +37,7 @@ class Options:
     """What to simulate and how to judge it."""
 
     vehicles: int = 200
-    days: float = 6.0
+    days: float = 4.0
     seed: int = 1
     usage: float = 3.0
     fault_rate: float = 0.1
@@ -51,6 +51,8 @@ class Options:
     offline_after_s: float = 600.0
     offline_tick_s: float = 15.0
     workers: int = 2
+    sample_period_s: float = 10.0
+    snapshot_period_s: float = 60.0
     start: datetime = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 
     def fleet_config(self) -> FleetConfig:
@@ -61,6 +63,8 @@ class Options:
             seed=self.seed,
             start=self.start,
             duration_s=self.days * 86_400.0,
+            sample_period_s=self.sample_period_s,
+            snapshot_period_s=self.snapshot_period_s,
             usage_scale=self.usage,
             bms_capacity=BmsCapacityMode(self.bms_capacity),
             faults=FaultRates(
@@ -156,9 +160,7 @@ def evaluate_vehicle(options: Options, index: int) -> VehicleResult:
             last_offset = last_us / 1e6 - start.timestamp()
             due = last_offset + options.offline_after_s + options.offline_tick_s
             if emit > due:
-                alert = state.check_offline(
-                    start + timedelta(seconds=due), options.offline_after_s
-                )
+                alert = state.check_offline(start + timedelta(seconds=due), options.offline_after_s)
                 offline_fired_for = last_us
                 if alert is not None and alert.state is AlertState.firing:
                     fired.append(Fired(alert.type.value, due, message.true_soh_percent, alert))
@@ -225,9 +227,7 @@ def _score_faults(
     windows = sim.faults
     for window in windows:
         expected = window.expected_alerts[0]
-        inside = [
-            (f.kind, f.t) for f in fired if window.start_s <= f.t <= window.end_s + grace
-        ]
+        inside = [(f.kind, f.t) for f in fired if window.start_s <= f.t <= window.end_s + grace]
         hits = [t for kind, t in inside if kind == expected]
         result.faults.append(
             FaultResult(
@@ -319,8 +319,7 @@ def summarize(options: Options, results: list[VehicleResult], elapsed_s: float) 
     malformed = sum(r.malformed for r in results)
     summary: dict[str, Any] = {
         "config": {
-            k: (v.isoformat() if isinstance(v, datetime) else v)
-            for k, v in asdict(options).items()
+            k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(options).items()
         },
         "soh": soh,
         "fault_recall": {"target_percent": 99.0, "by_type": recall},
@@ -403,9 +402,11 @@ def render(summary: dict[str, Any]) -> str:
         f"fault recall (target >= 99 %) [{'PASS' if ok['fault_recall'] else 'FAIL'}]",
     ]
     for kind, row in summary["fault_recall"]["by_type"].items():
-        missed = f"  missed-window alerts {row['missed_alerts_seen']}" if row["detected"] < row[
-            "windows"
-        ] else ""
+        missed = (
+            f"  missed-window alerts {row['missed_alerts_seen']}"
+            if row["detected"] < row["windows"]
+            else ""
+        )
         lines.append(
             f"  {kind:<22} {row['expected_alert']:<21} {row['detected']:>4}/{row['windows']:<4} "
             f"{row['recall_percent']} %  median latency {row['median_latency_s']} s{missed}"
@@ -442,6 +443,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, argparse.Namespace]
     parser.add_argument("--min-swing", type=float, default=d.min_swing_percent)
     parser.add_argument("--tolerance", type=float, default=d.tolerance_percent)
     parser.add_argument("--workers", type=int, default=d.workers)
+    parser.add_argument("--sample-period", type=float, default=d.sample_period_s)
+    parser.add_argument("--snapshot-period", type=float, default=d.snapshot_period_s)
     parser.add_argument("--json", default=None, help="write the JSON summary here ('-': stdout)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
@@ -457,6 +460,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, argparse.Namespace]
         min_swing_percent=args.min_swing,
         tolerance_percent=args.tolerance,
         workers=args.workers,
+        sample_period_s=args.sample_period,
+        snapshot_period_s=args.snapshot_period,
     )
     return options, args
 

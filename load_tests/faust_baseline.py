@@ -34,6 +34,8 @@ def faust_main(
     from voltstream.db.pool import open_pool
     from voltstream.settings import DatabaseSettings
 
+    datadir = Path(config["workdir"]) / "faust-baseline"
+    datadir.mkdir(parents=True, exist_ok=True)
     k = int(config["readings_per_message"])
     kind = str(config["kind"])
     app = faust.App(
@@ -44,7 +46,7 @@ def faust_main(
         topic_replication_factor=1,
         web_enabled=False,
         store="memory://",
-        datadir=str(Path(config["workdir"]) / "faust-baseline"),
+        datadir=str(datadir),
         consumer_auto_offset_reset="earliest",
         value_serializer="raw",
         key_serializer="raw",

@@ -10,15 +10,35 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from voltstream.errors import VoltstreamError
 from voltstream.settings import Settings
 from voltstream.workerproc import WorkerProcess, metric_sum
 
+if TYPE_CHECKING:
+    from voltstream.simulator import FaultRates
+
 #: Produce no further ahead of the worker than this many messages (the embedded broker keeps
 #: only a few MB per partition).
 MAX_IN_FLIGHT = 4_000
+
+
+def _demo_faults() -> "FaultRates":
+    from voltstream.simulator import FaultRates
+
+    # Enough of every fault that a 40-vehicle fleet shows each kind within minutes.
+    return FaultRates(
+        weak_cell=0.12,
+        thermal_event=0.08,
+        stuck_sensor=0.08,
+        dead_sensor=0.05,
+        pack_voltage_mismatch=0.05,
+        offline=0.1,
+        duplicate=0.005,
+        out_of_order=0.005,
+        malformed=0.002,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +52,7 @@ class DemoOptions:
     batch_size: int = 1
     kafka: str | None = None
     database_url: str | None = None
-    faults: str = "default"
+    faults: str = "demo"
     json_summary: Path | None = None
 
 
@@ -59,8 +79,7 @@ def _produce(
     import confluent_kafka
 
     from voltstream.kafka import producer_config
-    from voltstream.simulator import Fleet, FleetConfig
-    from voltstream.simulator.config import FAULT_PRESETS
+    from voltstream.simulator import FAULT_PRESETS, Fleet, FleetConfig
     from voltstream.simulator.messages import MessageKind
 
     start = datetime.now(UTC) - timedelta(seconds=options.simulated_s + 60)
@@ -71,7 +90,7 @@ def _produce(
             start=start,
             duration_s=options.simulated_s,
             batch_size=options.batch_size,
-            faults=FAULT_PRESETS[options.faults],
+            faults=_demo_faults() if options.faults == "demo" else FAULT_PRESETS[options.faults],
         )
     )
     producer = confluent_kafka.Producer(producer_config(settings.kafka, **{"linger.ms": 20}))

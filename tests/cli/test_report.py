@@ -212,7 +212,8 @@ def test_missing_file_and_unknown_profile(run: Run, tmp_path: Path) -> None:
     log = _write(tmp_path, "log.json", json.dumps(GOOD))
     code, _, stderr = run(str(log), "--out", str(out), "--profile", "nosuch")
     assert code == 2
-    assert "nosuch" in stderr and "known:" in stderr
+    assert "nosuch" in stderr
+    assert "known:" in stderr
     assert not out.exists()
 
 

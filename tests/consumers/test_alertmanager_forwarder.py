@@ -246,3 +246,43 @@ async def test_undecodable_and_filtered_records_are_skipped(
         lambda: sum(committed_offsets(kafka_bootstrap, "am-filter", topic).values()) == 3,
         what="all three records committed",
     )
+
+
+async def test_escalation_keeps_one_active_alert_per_id(
+    kafka_bootstrap: str, alertmanager_backend: Callable[[int], AlertmanagerBackend]
+) -> None:
+    from schemas.alerts import Severity
+
+    backend = alertmanager_backend(free_port())
+    await backend.start()
+    settings = fresh_settings(kafka_bootstrap)
+    topic = settings.topics.alerts_topic
+    warning = make_alert("EV-AM-5", severity=Severity.warning)
+    critical = warning.model_copy(update={"severity": Severity.critical})
+
+    async def severities() -> list[str]:
+        return sorted(
+            a["labels"]["severity"]
+            for a in await backend.active_alerts()
+            if a["labels"]["alert_id"] == warning.alert_id
+        )
+
+    async with forwarding(settings, forwarder_settings(backend.url)):
+        produce(kafka_bootstrap, topic, [warning])
+
+        async def warning_active() -> bool:
+            return await severities() == ["warning"]
+
+        await wait_until(warning_active, what="the warning alert")
+        produce(kafka_bootstrap, topic, [critical])
+
+        async def escalated() -> bool:
+            return await severities() == ["critical"]
+
+        await wait_until(escalated, what="only the critical variant active")
+        produce(kafka_bootstrap, topic, [resolved(critical)])
+
+        async def none_active() -> bool:
+            return await severities() == []
+
+        await wait_until(none_active, what="the escalated alert resolved")

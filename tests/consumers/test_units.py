@@ -159,3 +159,16 @@ def test_target_label_hides_credentials() -> None:
 def test_iso_is_utc() -> None:
     alert = make_alert(first_seen=datetime(2026, 1, 1, 13, 0, tzinfo=UTC))
     assert to_postable(alert, now=T0, firing_ttl_s=1)["startsAt"] == "2026-01-01T13:00:00Z"
+
+
+def test_escalation_ends_lower_severity_variants() -> None:
+    from consumers.alertmanager import to_postables
+
+    major = make_alert("EV-E", severity=Severity.major, first_seen=T0)
+    postables = to_postables(major, now=T0, firing_ttl_s=60)
+    assert [p["labels"]["severity"] for p in postables] == ["major", "info", "warning"]
+    assert {p["labels"]["alert_id"] for p in postables} == {major.alert_id}
+    assert postables[0]["endsAt"] == "2026-01-01T12:01:00Z"
+    assert all(p["endsAt"] == "2026-01-01T12:00:00Z" for p in postables[1:])
+    info = make_alert("EV-E", severity=Severity.info, first_seen=T0)
+    assert len(to_postables(info, now=T0, firing_ttl_s=60)) == 1

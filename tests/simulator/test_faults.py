@@ -1,5 +1,6 @@
 """Injected faults appear in the ground truth and, measurably, in the data."""
 
+import itertools
 from collections import defaultdict
 
 import pytest
@@ -23,7 +24,9 @@ def _snapshots(fleet: Fleet) -> dict[str, list[tuple[float, PackSnapshot]]]:
     return result
 
 
-def _windows(fleet: Fleet, fault: FaultType) -> dict[str, list[tuple[float, float, tuple[int, ...]]]]:
+def _windows(
+    fleet: Fleet, fault: FaultType
+) -> dict[str, list[tuple[float, float, tuple[int, ...]]]]:
     truth = fleet.ground_truth()
     found = {
         vid: [(w.start_s, w.end_s, w.cells) for w in vt.faults if w.type is fault]
@@ -70,7 +73,7 @@ def test_thermal_event_rate_and_overheating() -> None:
     for vid, windows in _windows(fleet, FaultType.THERMAL_EVENT).items():
         start, end, cells = windows[0]
         series = sorted(p for p in hot_samples[vid] if start <= p[0] < end)
-        rates = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(series, series[1:], strict=False)]
+        rates = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in itertools.pairwise(series)]
         fast = [r for r in rates if r >= 1.0]
         assert len(fast) >= 3, rates[:40]
         assert max(p[1] for p in series) > 60.0

@@ -70,12 +70,17 @@ def test_shapes_mix_and_pack_fields() -> None:
                 snapshots.append(reading)
             else:
                 samples.append(reading)
-    assert snapshots and samples
+    assert snapshots
+    assert samples
     for snap in snapshots:
         assert 80 <= len(snap.cells) <= 120
-        assert snap.pack_voltage_v is not None and snap.pack_current_a is not None
-        assert snap.soc_percent is not None and snap.odometer_km is not None
-        assert snap.make and snap.model and snap.chemistry in ("NMC", "LFP")
+        assert snap.pack_voltage_v is not None
+        assert snap.pack_current_a is not None
+        assert snap.soc_percent is not None
+        assert snap.odometer_km is not None
+        assert snap.make
+        assert snap.model
+        assert snap.chemistry in ("NMC", "LFP")
         total = sum(c.voltage for c in snap.cells)
         assert abs(snap.pack_voltage_v - total) < 0.01 * total
         if snap.chemistry == "NMC":
@@ -85,7 +90,9 @@ def test_shapes_mix_and_pack_fields() -> None:
 
 
 def test_snapshot_only_and_sample_only_configs() -> None:
-    only_snap = FleetConfig(vehicles=2, duration_s=1800.0, sample_period_s=None, faults=FaultRates())
+    only_snap = FleetConfig(
+        vehicles=2, duration_s=1800.0, sample_period_s=None, faults=FaultRates()
+    )
     only_sample = FleetConfig(
         vehicles=2, duration_s=1800.0, snapshot_period_s=None, faults=FaultRates()
     )

@@ -1,10 +1,11 @@
 """Physics: SOC is coulomb-consistent with the TRUE capacity; fleet spread; healthy ranges."""
 
-from voltstream.simulator import FaultRates, Fleet, FleetConfig
-from voltstream.simulator.config import BmsCapacityMode
+import itertools
 
 from schemas.telemetry import PackSample, PackSnapshot
 from tests.simulator.helpers import decode_ok
+from voltstream.simulator import FaultRates, Fleet, FleetConfig
+from voltstream.simulator.config import BmsCapacityMode
 
 
 def _points(fleet: Fleet) -> list[tuple[float, float, float]]:
@@ -16,7 +17,8 @@ def _points(fleet: Fleet) -> list[tuple[float, float, float]]:
             if isinstance(reading, PackSample):
                 soc, current = reading.metrics.soc_percent, reading.metrics.current_a
             else:
-                assert reading.soc_percent is not None and reading.pack_current_a is not None
+                assert reading.soc_percent is not None
+                assert reading.pack_current_a is not None
                 soc, current = reading.soc_percent, reading.pack_current_a
             points.append((reading.timestamp.timestamp() - start, soc, current))
     points.sort()
@@ -31,7 +33,7 @@ def test_soc_integrates_current_over_true_capacity() -> None:
         points = _points(fleet)
         capacity_ah = sim.truth.capacity[0].capacity_ah
         charge_ah = 0.0
-        for (t0, _, _), (t1, _, current) in zip(points, points[1:], strict=False):
+        for (t0, _, _), (t1, _, current) in itertools.pairwise(points):
             charge_ah += current * (t1 - t0) / 3600.0
             # the current at t1 applies to (t0, t1]
         expected_delta = charge_ah / capacity_ah * 100.0
@@ -44,7 +46,7 @@ def test_soc_integrates_current_over_true_capacity() -> None:
         inside = [p for p in points if session.start_s - 1e-6 <= p[0] <= session.end_s + 1e-6]
         counted_ah = sum(
             current * (t1 - t0) / 3600.0
-            for (t0, _, _), (t1, _, current) in zip(inside, inside[1:], strict=False)
+            for (t0, _, _), (t1, _, current) in itertools.pairwise(inside)
         )
         swing = inside[-1][1] - inside[0][1]
         assert swing >= 40.0
@@ -77,7 +79,8 @@ def test_fleet_spread_of_age_chemistry_and_cells() -> None:
     fleet = Fleet(FleetConfig(vehicles=200, duration_s=0.0))
     specs = [sim.spec for sim in fleet.vehicles()]
     soh = [s.initial_soh_percent for s in specs]
-    assert min(soh) >= 74.0 and max(soh) <= 100.0
+    assert min(soh) >= 74.0
+    assert max(soh) <= 100.0
     assert max(soh) - min(soh) > 20.0
     assert 0.1 < sum(s.chemistry.name == "LFP" for s in specs) / len(specs) < 0.4
     assert all(80 <= s.cells <= 120 for s in specs)
@@ -93,7 +96,7 @@ def test_healthy_fleet_stays_in_normal_ranges() -> None:
             if isinstance(reading, PackSnapshot):
                 volts = [c.voltage for c in reading.cells]
                 max_spread = max(max_spread, max(volts) - min(volts))
-                max_temp = max(max_temp, max(c.temperature for c in reading.cells))
+                max_temp = max(max_temp, *(c.temperature for c in reading.cells))
             else:
                 max_temp = max(max_temp, reading.metrics.temp_c)
     assert max_temp < 45.0

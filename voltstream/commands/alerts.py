@@ -1,5 +1,4 @@
 """`voltstream alerts tail`: print alerts from the alerts topic as they arrive."""
-# ruff: noqa: PLC0415  (the CLI imports its implementation lazily, inside each command)
 
 import argparse
 import sys

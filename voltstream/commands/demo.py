@@ -26,7 +26,12 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=1, help="readings per Kafka message")
-    parser.add_argument("--faults", default="default", choices=["none", "default", "all"])
+    parser.add_argument(
+        "--faults",
+        default="demo",
+        choices=["none", "default", "demo", "all"],
+        help="fault injection rates (default: demo, every fault kind in a small fleet)",
+    )
     parser.add_argument("--kafka", help="use this Kafka cluster instead of an embedded one")
     parser.add_argument("--database-url", help="use this database instead of an embedded one")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")

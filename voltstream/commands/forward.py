@@ -1,9 +1,7 @@
 """`voltstream forward alertmanager|webhook`: deliver the alerts topic to receivers."""
-# ruff: noqa: PLC0415  (the CLI imports its implementation lazily, inside each command)
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from typing import Any
@@ -135,7 +133,6 @@ def run_alertmanager(args: argparse.Namespace) -> int:
         async def main(stop: asyncio.Event) -> None:
             await run_alertmanager_forwarder(settings, forwarder, stop=stop)
 
-        logging.getLogger("consumers").setLevel(logging.INFO)
         run_until_signalled(main)
     except (ValidationError, ValueError, VoltstreamError, ConsumerError) as exc:
         print(f"voltstream forward alertmanager: {exc}", file=sys.stderr)
@@ -163,7 +160,6 @@ def run_webhook(args: argparse.Namespace) -> int:
         async def main(stop: asyncio.Event) -> None:
             await run_webhook_forwarder(settings, forwarder, stop=stop)
 
-        logging.getLogger("consumers").setLevel(logging.INFO)
         run_until_signalled(main)
     except (ValidationError, ValueError, VoltstreamError, ConsumerError) as exc:
         print(f"voltstream forward webhook: {exc}", file=sys.stderr)

@@ -178,7 +178,9 @@ def render_text(report: "HealthReport", out: Path | None) -> str:
     if diag.cell_count is not None:
         lines += ["", "Diagnostics:", f"  - Cells: {diag.cell_count}"]
         if diag.voltage_min_v is not None and diag.voltage_max_v is not None:
-            lines.append(f"  - Voltage Range: {diag.voltage_min_v:.3f}V - {diag.voltage_max_v:.3f}V")
+            lines.append(
+                f"  - Voltage Range: {diag.voltage_min_v:.3f}V - {diag.voltage_max_v:.3f}V"
+            )
         if diag.voltage_spread_v is not None:
             lines.append(f"  - Voltage Spread: {diag.voltage_spread_v:.3f}V")
         if diag.temperature_min_c is not None and diag.temperature_max_c is not None:
@@ -216,7 +218,9 @@ def build(args: argparse.Namespace) -> "HealthReport":
 
     readings = load_readings(args.log)
     check_one_vehicle(readings, str(args.log))
-    hints = next((r for r in readings if getattr(r, "make", None) or getattr(r, "chemistry", None)), None)
+    hints = next(
+        (r for r in readings if getattr(r, "make", None) or getattr(r, "chemistry", None)), None
+    )
     try:
         profile = resolve_profile(
             args.profile,

@@ -32,8 +32,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--faults", default="default", choices=["none", "default", "all"])
     parser.add_argument("--batch-size", type=int, default=1, help="readings per message")
     parser.add_argument(
-        "--out", default=None, help="JSON Lines output file, '-' for stdout (default without "
-        "--kafka: stdout)"
+        "--out",
+        default=None,
+        help="JSON Lines output file, '-' for stdout (default without --kafka: stdout)",
     )
     parser.add_argument("--truth", type=Path, default=None, help="ground truth JSON Lines file")
     parser.add_argument(
@@ -122,9 +123,9 @@ class _KafkaSink:
         from voltstream.settings import Settings
 
         settings = Settings()
-        overrides: dict[str, Any] = {"linger.ms": 20}
         if bootstrap:
-            overrides["bootstrap.servers"] = bootstrap
+            settings = settings.with_services(bootstrap_servers=bootstrap)
+        overrides: dict[str, Any] = {"linger.ms": 20}
         self.producer = confluent_kafka.Producer(producer_config(settings.kafka, **overrides))
         self.topic = topic or settings.topics.telemetry_topic
         self.failed = 0

@@ -32,7 +32,14 @@ def arrhenius(temp_c: float, ea_j_per_mol: float) -> float:
 class AgeingState:
     """Accumulates Arrhenius-weighted calendar time and cycle throughput; gives the SOH."""
 
-    __slots__ = ("_cal_af_cache", "efc_eq", "efc_raw", "manufacturing_factor", "params", "t_eq_days")
+    __slots__ = (
+        "_cal_af_cache",
+        "efc_eq",
+        "efc_raw",
+        "manufacturing_factor",
+        "params",
+        "t_eq_days",
+    )
 
     def __init__(
         self,
@@ -52,10 +59,10 @@ class AgeingState:
         """Capacity loss in percent of nominal."""
         p = self.params
         loss = p.k_cal_percent * math.sqrt(max(self.t_eq_days, 0.0))
-        loss += p.k_cyc_percent * max(self.efc_eq, 0.0) ** p.cycle_exponent
+        loss += p.k_cyc_percent * math.pow(max(self.efc_eq, 0.0), p.cycle_exponent)
         if p.knee_efc is not None and self.efc_eq > p.knee_efc:
             loss += p.k_knee_percent * (self.efc_eq - p.knee_efc) ** 2
-        return loss
+        return float(loss)
 
     def soh_percent(self) -> float:
         """True state of health: (100 - loss) x manufacturing factor, floored at 40 %."""

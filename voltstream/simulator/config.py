@@ -1,5 +1,6 @@
 """Fleet simulator configuration: `FleetConfig`, fault rates and their presets."""
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -159,7 +160,7 @@ def parse_duration(text: str) -> float:
     except ValueError:
         pass
     else:
-        if value < 0 or value != value:
+        if not 0.0 <= value < math.inf:
             raise InvalidFleetConfig(f"invalid duration {text!r}")
         return value
     pos = 0

@@ -34,11 +34,14 @@ class TimestampFormatter:
     def text(self, offset_s: float) -> str:
         """`moment(offset_s)` as ISO 8601 text (`2026-01-05T07:00:00.125Z`)."""
         second, ms = divmod(self._start_ms + round(offset_s * 1000.0), 1000)
-        if second != self._cached_second:
-            self._cached_second = second
-            moment = _EPOCH + timedelta(seconds=second)
-            self._cached_prefix = moment.strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._cached_prefix}.{ms:03d}Z"
+        day, in_day = divmod(second, 86_400)
+        if day != self._cached_second:
+            self._cached_second = day
+            moment = _EPOCH + timedelta(days=day)
+            self._cached_prefix = moment.strftime("%Y-%m-%dT")
+        hours, rest = divmod(in_day, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{self._cached_prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
 
 
 def snapshot_dict(

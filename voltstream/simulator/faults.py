@@ -112,9 +112,8 @@ def _make_window(
         final = initial - rng.uniform(0.1, 0.25)
         return FaultWindow(fault, start, end, (cell,), "voltage", final, initial, expected)
     if fault is FaultType.THERMAL_EVENT:
-        neighbours = (cell,) + tuple(
-            c for c in range(cell - 2, cell + 3) if 0 <= c < cells and c != cell
-        )
+        around = [c for c in range(cell - 2, cell + 3) if 0 <= c < cells and c != cell]
+        neighbours = (cell, *around)
         peak = rng.uniform(75.0, 100.0)
         return FaultWindow(fault, start, end, neighbours, "temperature", peak, 0.0, expected)
     if fault in (FaultType.STUCK_SENSOR, FaultType.DEAD_SENSOR):

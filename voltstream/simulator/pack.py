@@ -36,6 +36,8 @@ class PackModel:
     """True state of one pack; SOC integrates current over the TRUE capacity (Ah)."""
 
     __slots__ = (
+        "_ocv",
+        "_ocv_soc",
         "ageing",
         "capacity_ah",
         "cells",
@@ -75,6 +77,8 @@ class PackModel:
         self.nominal_ah = spec.nominal_capacity_ah
         self.capacity_ah = self.nominal_ah * ageing.soh_percent() / 100.0
         self.soc = soc
+        self._ocv_soc = math.nan
+        self._ocv = (0.0, 0.0)
         self.temp_c = temp_c
         self.heat_capacity = spec.nominal_capacity_kwh * HEAT_CAPACITY_J_PER_K_PER_KWH
         self.r_base_ohm = self.chem.cell_resistance_mohm / 1000.0 * 150.0 / self.nominal_ah
@@ -105,9 +109,17 @@ class PackModel:
         """True capacity in kWh (Ah x nominal pack voltage)."""
         return self.capacity_ah * self.spec.nominal_pack_v / 1000.0
 
+    def ocv_and_slope(self) -> tuple[float, float]:
+        """Cell OCV and its slope at the current SOC (memoised: SOC is constant when parked)."""
+        soc = self.soc
+        if soc != self._ocv_soc:
+            self._ocv_soc = soc
+            self._ocv = self.chem.ocv_and_slope(soc)
+        return self._ocv
+
     def pack_voltage(self, current_a: float) -> float:
         """True pack voltage (sum of true cell voltages, before sensor noise)."""
-        ocv, slope = self.chem.ocv_and_slope(self.soc)
+        ocv, _ = self.ocv_and_slope()
         return self.cells * (ocv + current_a * self.r_cell_ohm) + self.sum_v_offset
 
     def step(self, dt: float, current_a: float, ambient_c: float) -> None:
@@ -131,11 +143,13 @@ class PackModel:
 
     def cell_voltages(self, current_a: float) -> FloatArray:
         """Measured cell voltages (V): OCV + IR + per-cell offsets + noise."""
-        ocv, slope = self.chem.ocv_and_slope(self.soc)
+        ocv, slope = self.ocv_and_slope()
         start = self.rng.randrange(NOISE_TABLE)
         noise = self.noise_v[start : start + self.cells]
         ir = current_a * self.r_cell_ohm
-        result: FloatArray = ocv + slope * self.soc_delta + ir * self.r_factor + self.v_offset + noise
+        result: FloatArray = (
+            ocv + slope * self.soc_delta + ir * self.r_factor + self.v_offset + noise
+        )
         return result
 
     def cell_temperatures(self, ambient_c: float) -> FloatArray:

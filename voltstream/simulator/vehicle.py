@@ -87,7 +87,9 @@ class _VehicleRun:
         start = cfg.start.astimezone(UTC)
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
         day_offset = (start - midnight).total_seconds()
-        self.duty = DutyCycle(spec, vehicle_rng(cfg, sim.index, "duty"), day_offset, cfg.usage_scale)
+        self.duty = DutyCycle(
+            spec, vehicle_rng(cfg, sim.index, "duty"), day_offset, cfg.usage_scale
+        )
         self.duty.odometer_km = round(
             spec.initial_equivalent_cycles
             * spec.nominal_capacity_kwh
@@ -272,10 +274,7 @@ class _VehicleRun:
         self.batch_parts = []
         t = self.batch_t
         batched = self.cfg.batch_size > 1
-        if batched:
-            value = self.envelope_head + b",".join(parts) + b"]}"
-        else:
-            value = parts[0]
+        value = self.envelope_head + b",".join(parts) + b"]}" if batched else parts[0]
         seq = self.seq
         self.seq += 1
         count = len(parts)
@@ -291,8 +290,8 @@ class _VehicleRun:
                 self._push(msg)
                 return
             if j < count:
-                detail = f"{corruption.value}@readings[{j}]" if batched else corruption.value
-                self._push(self._message(value, t, t, MessageKind.MALFORMED, seq, count, detail))
+                where = f"{corruption.value}@readings[{j}]" if batched else corruption.value
+                self._push(self._message(value, t, t, MessageKind.MALFORMED, seq, count, where))
                 return
         rates = self.cfg.faults
         kind = MessageKind.VALID

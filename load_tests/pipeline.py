@@ -1,0 +1,403 @@
+"""Load test of the whole pipeline against baselines: `python -m load_tests.pipeline --mode quick`."""
+
+import argparse
+import contextlib
+import logging
+import math
+import os
+import secrets
+import string
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from load_tests import memory, rawcopy, report
+from load_tests.generator import FleetSpec
+from load_tests.scenario import Outcome, Scenario, run
+from voltstream.services import Services, provision
+
+logger = logging.getLogger("load_tests")
+
+#: Tables emptied before each scenario when the database is the harness's own (embedded).
+DATA_TABLES = ("pack_telemetry", "pack_cells", "battery_health", "battery_alerts", "dead_letters",
+               "vehicles")
+
+
+#: Producer window of the slow per-message baseline (it never waits on the window anyway).
+SLOW_WINDOW = 1 << 20
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Counts and time caps of one mode."""
+
+    memory_vehicles: int
+    raw_copy_readings: int
+    raw_consume: int
+    max_messages: int
+    max_s: float
+    paced_s: float
+    alert_interval_s: float
+    scaleout_messages: int
+    single_messages: int
+    samples_messages: int
+    naive_s: float
+    faust_messages: int
+    faust_s: float
+    vehicles: int
+    sample_vehicles: int
+
+
+QUICK = Sizes(
+    memory_vehicles=10_000,
+    raw_copy_readings=4_000,
+    raw_consume=1_500,
+    max_messages=800,
+    max_s=20,
+    paced_s=8,
+    alert_interval_s=0.5,
+    scaleout_messages=1_000,
+    single_messages=8_000,
+    samples_messages=20_000,
+    naive_s=6,
+    faust_messages=400,
+    faust_s=12,
+    vehicles=4_000,
+    sample_vehicles=8_000,
+)
+FULL = Sizes(
+    memory_vehicles=100_000,
+    raw_copy_readings=40_000,
+    raw_consume=30_000,
+    max_messages=25_000,
+    max_s=40,
+    paced_s=40,
+    alert_interval_s=0.5,
+    scaleout_messages=40_000,
+    single_messages=250_000,
+    samples_messages=600_000,
+    naive_s=20,
+    faust_messages=8_000,
+    faust_s=30,
+    vehicles=20_000,
+    sample_vehicles=40_000,
+)
+
+
+def _token() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(4))
+
+
+def _truncate(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)}")
+        conn.execute("CHECKPOINT")
+
+
+def _storage(url: str) -> dict[str, dict[str, float]]:
+    import psycopg
+
+    out: dict[str, dict[str, float]] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in ("pack_telemetry", "pack_cells"):
+            conn.execute(f"VACUUM ANALYZE {table}")
+            size, rows = conn.execute(
+                f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})"  # noqa: S608
+            ).fetchone() or (0, 0)
+            out[table] = {
+                "bytes": float(size),
+                "rows": int(rows),
+                "bytes_per_row": float(size) / rows if rows else math.nan,
+            }
+    return out
+
+
+class Runner:
+    """Runs the scenarios of one invocation against one set of services."""
+
+    def __init__(self, services: Services, workdir: Path, out_dir: Path, owns_db: bool) -> None:
+        self.services = services
+        self.workdir = workdir
+        self.out_dir = out_dir
+        self.owns_db = owns_db
+        self.run_id = _token()
+        self.index = 0
+        self.outcomes: list[Outcome] = []
+
+    def scenario(self, scenario: Scenario) -> Outcome:
+        """Run one scenario on an emptied database with fresh topics, vehicles and group."""
+        self.index += 1
+        prefix = f"{self.run_id}{self.index:02d}"
+        scenario = replace(scenario, spec=replace(scenario.spec, prefix=prefix))
+        if self.owns_db:
+            _truncate(self.services.database_url)
+        print(f"-- {scenario.name}: {scenario.system} ...", flush=True)
+        started = time.time()
+        outcome = run(scenario, self.services, self.workdir, self.out_dir, prefix)
+        f = outcome.figures
+        print(
+            f"   {f['readings_per_s']:,.0f} readings/s, {f['committed_readings']:,}"
+            f"/{f['expected_readings']:,} readings, complete={f['complete']},"
+            f" {time.time() - started:.0f} s",
+            flush=True,
+        )
+        self.outcomes.append(outcome)
+        return outcome
+
+
+def _find(outcomes: list[Outcome], name: str) -> Outcome | None:
+    return next((o for o in outcomes if o.scenario.name == name), None)
+
+
+def _value(outcome: Outcome | None, key: str = "readings_per_s") -> float:
+    if outcome is None:
+        return math.nan
+    value = outcome.figures.get(key)
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
+def _check(target: str, measured: str, met: bool | None) -> dict[str, Any]:
+    return {"target": target, "measured": measured, "met": met}
+
+
+def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
+    """Add the ratios and the target checks to `result`."""
+    head = _find(outcomes, "voltstream-max")
+    value = _value(head)
+    raw = result.get("raw_copy") or {}
+    ratios: list[dict[str, Any]] = []
+
+    def ratio(name: str, baseline: float, mine: float = value, target: str = "") -> None:
+        ratios.append(
+            {"baseline": name, "baseline_value": baseline, "value": mine, "target": target}
+        )
+
+    if raw:
+        ratio("raw limit: sink writer on pre-decoded rows", raw["sink_writer_readings_per_s"])
+        ratio("raw limit: plain binary COPY", raw["plain_copy_readings_per_s"])
+    ratio("raw limit: librdkafka consume(1000), no processing", _value(_find(outcomes, "raw-consume")))
+    ratio("naive: json.loads + INSERT + commit per message", _value(_find(outcomes, "naive")),
+          target=">= 3x")
+    ratio("Faust + pydantic agent", _value(_find(outcomes, "faust-pydantic")), target=">= 3.5x")
+    samples = _find(outcomes, "voltstream-samples")
+    if samples is not None:
+        ratio("naive, light samples (seed 003)", _value(_find(outcomes, "naive-samples")),
+              mine=_value(samples))
+    result["ratios"] = [r for r in ratios if not math.isnan(r["baseline_value"])]
+    checks: list[dict[str, Any]] = []
+    if head is not None:
+        checks.append(_check(">= 10,000 snapshots/s per worker", f"{value:,.0f}/s", value >= 10_000))
+        naive = _value(_find(outcomes, "naive"))
+        if not math.isnan(naive):
+            checks.append(_check(">= 3x naive", f"{value / naive:.2f}x", value >= 3 * naive))
+        faust = _value(_find(outcomes, "faust-pydantic"))
+        if not math.isnan(faust):
+            checks.append(_check(">= 3.5x Faust + pydantic", f"{value / faust:.2f}x",
+                                 value >= 3.5 * faust))
+    scale = _find(outcomes, "voltstream-2-workers")
+    if scale is not None:
+        two = _value(scale)
+        checks.append(_check("2 workers >= 18,000 snapshots/s", f"{two:,.0f}/s", two >= 18_000))
+    paced = _find(outcomes, "voltstream-paced")
+    if paced is not None:
+        row = (paced.figures.get("latency_row_visible_s") or {}).get("p99", math.nan)
+        hist = (paced.figures.get("latency_commit_histogram_s") or {}).get("p99", math.nan)
+        alert = (paced.figures.get("latency_alert_s") or {}).get("p99", math.nan)
+        checks.append(_check("p99 produce -> committed row < 1 s at 80 % of max",
+                             f"{row:.3f} s (row visible), {hist:.3f} s (histogram)",
+                             None if math.isnan(row) else row < 1.0))
+        checks.append(_check("p99 produce -> critical alert < 2 s at 80 % of max",
+                             f"{alert:.3f} s", None if math.isnan(alert) else alert < 2.0))
+    mem = result.get("memory")
+    if mem:
+        per = mem["rss_bytes_per_vehicle"]
+        checks.append(_check("< 2 KB per tracked vehicle",
+                             f"{per:,.0f} B in memory, {mem['to_bytes_mean']:,.0f} B serialized",
+                             per < 2048))
+    result["targets"] = checks
+
+
+def execute(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the selected scenarios and return the result document (also written to --out)."""
+    sizes = QUICK if args.mode == "quick" else FULL
+    k = args.readings_per_message or (10 if args.mode == "full" else 10)
+    only = set(args.only.split(",")) if args.only else None
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    result: dict[str, Any] = {
+        "mode": args.mode,
+        "started_at": started.isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "readings_per_message": k,
+        "notes": [],
+    }
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vs-load-")))
+        services = provision(
+            stack,
+            bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            database_url=os.environ.get("DATABASE_URL") or None,
+            workdir=workdir,
+        )
+        from voltstream.db.migrate import migrate
+        from voltstream.settings import DatabaseSettings
+
+        migrate(services.database_url, DatabaseSettings())
+        result["services"] = {
+            "kafka": "embedded mock cluster" if services.embedded_kafka else "configured",
+            "database": "embedded PostgreSQL" if services.embedded_postgres else "configured",
+            "partitions": services.partitions,
+        }
+        if services.embedded_kafka:
+            result["notes"].append(
+                "librdkafka's mock cluster creates every topic with 4 partitions and has no"
+                " setting to change that (only test.mock.num.brokers / test.mock.broker.rtt),"
+                " so 2 workers split 4 partitions 2/2."
+            )
+        owns_db = services.embedded_postgres or args.truncate
+        runner = Runner(services, workdir, out_dir, owns_db)
+        snap = FleetSpec(kind="snapshot", vehicles=sizes.vehicles, readings_per_message=k)
+        sample = FleetSpec(kind="sample", vehicles=sizes.sample_vehicles, readings_per_message=1)
+        steps: list[tuple[str, Callable[[], None]]] = []
+
+        def do_memory() -> None:
+            print("-- memory per vehicle ...", flush=True)
+            result["memory"] = memory.measure(sizes.memory_vehicles)
+
+        def do_raw_copy() -> None:
+            print("-- raw database limit ...", flush=True)
+            if owns_db:
+                _truncate(services.database_url)
+            raw = rawcopy.measure(services.database_url, replace(snap, prefix=runner.run_id + "rc"),
+                                  sizes.raw_copy_readings)
+            result["raw_copy"] = {"kind": "snapshot", **raw}
+
+        steps.append(("memory", do_memory))
+        steps.append(("raw-copy", do_raw_copy))
+        steps.append(("raw-consume", lambda: _ignore(runner.scenario(Scenario(
+            "raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s)))))
+
+        def do_max() -> None:
+            runner.scenario(Scenario("voltstream-max", "voltstream", snap, sizes.max_messages,
+                                     sizes.max_s, profile=args.profile))
+            if owns_db:
+                result["storage"] = _storage(services.database_url)
+
+        steps.append(("voltstream-max", do_max))
+
+        def do_paced() -> None:
+            head = _find(runner.outcomes, "voltstream-max")
+            rate = args.paced_rate or (0.8 * _value(head, "messages_per_s") if head else math.nan)
+            if math.isnan(rate) or rate <= 0:
+                result["notes"].append("paced run skipped: no maximum rate measured")
+                return
+            runner.scenario(Scenario("voltstream-paced", "voltstream", snap, 10**9, sizes.paced_s,
+                                     rate=rate, alert_interval_s=sizes.alert_interval_s,
+                                     probe=True))
+
+        steps.append(("voltstream-paced", do_paced))
+        if args.workers >= 2:
+            steps.append(("voltstream-2-workers", lambda: _ignore(runner.scenario(Scenario(
+                "voltstream-2-workers", "voltstream", snap, sizes.scaleout_messages, sizes.max_s,
+                workers=args.workers)))))
+        if args.mode == "full" and k != 1:
+            single = replace(snap, readings_per_message=1)
+            steps.append(("voltstream-single", lambda: _ignore(runner.scenario(Scenario(
+                "voltstream-single", "voltstream", single, sizes.single_messages, sizes.max_s)))))
+        if args.mode == "full":
+            steps.append(("voltstream-samples", lambda: _ignore(runner.scenario(Scenario(
+                "voltstream-samples", "voltstream", sample, sizes.samples_messages,
+                sizes.max_s)))))
+        steps.append(("naive", lambda: _ignore(runner.scenario(Scenario(
+            "naive", "naive", snap, 10**9, sizes.naive_s, window_bytes=SLOW_WINDOW)))))
+        if args.mode == "full":
+            steps.append(("naive-samples", lambda: _ignore(runner.scenario(Scenario(
+                "naive-samples", "naive", sample, 10**9, sizes.naive_s,
+                window_bytes=SLOW_WINDOW)))))
+        steps.append(("faust-pydantic", lambda: _ignore(runner.scenario(Scenario(
+            "faust-pydantic", "faust_pydantic", snap, sizes.faust_messages, sizes.faust_s)))))
+        for name, step in steps:
+            if wanted(name):
+                try:
+                    step()
+                except Exception as exc:
+                    logger.exception("%s failed", name)
+                    result["notes"].append(f"{name} failed: {type(exc).__name__}: {exc}")
+                    if args.fail_fast:
+                        raise
+        result["scenarios"] = [o.to_dict() for o in runner.outcomes]
+        summarise(result, runner.outcomes)
+    result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write(result, out_dir)
+    return result
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+def write(result: dict[str, Any], out_dir: Path) -> None:
+    """results.json, results.md (also printed) and results.png in `out_dir`."""
+    (out_dir / "results.json").write_bytes(
+        orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    )
+    text = report.markdown(result)
+    (out_dir / "results.md").write_text(text)
+    report.plot(result, out_dir / "results.png")
+    print()
+    print(text)
+    print(f"results in {out_dir}/results.{{json,md,png}}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m load_tests.pipeline", description=__doc__)
+    parser.add_argument("--mode", choices=("quick", "full"), default="quick")
+    parser.add_argument("--out", default="load_tests/results", help="output directory")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="scale-out run with this many workers (full default 2, quick 1)")
+    parser.add_argument("--readings-per-message", type=int, default=None,
+                        help="readings per Kafka message (batch envelope when > 1; default 10)")
+    parser.add_argument("--paced-rate", type=float, default=None,
+                        help="messages/s of the latency run (default 80 %% of the measured max)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the worker during the max-throughput run (SVG + hot spots)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated steps: memory, raw-copy, raw-consume, voltstream-max,"
+                        " voltstream-paced, voltstream-2-workers, voltstream-single,"
+                        " voltstream-samples, naive, naive-samples, faust-pydantic")
+    parser.add_argument("--truncate", action="store_true",
+                        help="empty the data tables before each scenario on a configured database"
+                        " (always done on the embedded one)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing step")
+    args = parser.parse_args(argv)
+    if args.workers is None:
+        args.workers = 2 if args.mode == "full" else 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; the exit code is 1 when a scenario failed or lost readings."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    result = execute(parse_args(argv))
+    failed = any("failed" in n for n in result["notes"])
+    incomplete = any(not s.get("complete") for s in result["scenarios"])
+    return 1 if failed or incomplete else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Render results: the Markdown summary table with ratios, and the throughput/latency plot."""
+
+import math
+from pathlib import Path
+from typing import Any
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _ms(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{1000 * float(value):,.0f}"
+
+
+def _ratio(a: Any, b: Any) -> str:
+    try:
+        x, y = float(a), float(b)
+    except (TypeError, ValueError):
+        return "-"
+    if math.isnan(x) or math.isnan(y) or y == 0:
+        return "-"
+    return f"{x / y:.2f}x"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The human summary: per-scenario table, ratios vs baselines, targets, memory, storage."""
+    lines = [
+        f"# voltstream load test ({result['mode']}, {result['started_at']})",
+        "",
+        f"Kafka: {result['services']['kafka']}; database: {result['services']['database']};"
+        f" {result['machine']['cpus']} CPUs. Throughput is Kafka -> committed rows, sustained"
+        " (10 %-90 % of the run's readings). All ratios are against baselines measured in"
+        " this same run.",
+        "",
+        "| scenario | system | msg shape | readings/s | messages/s | CPU ms / 1k readings"
+        " | peak RSS MB | row p50/p95/p99 ms | commit p99 ms (hist) | complete |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---|",
+    ]
+    for s in result["scenarios"]:
+        row_lat = s.get("latency_row_visible_s") or {}
+        hist = s.get("latency_commit_histogram_s") or {}
+        shape = f"{s['kind']} x{s['readings_per_message']}"
+        if s.get("workers", 1) > 1:
+            shape += f", {s['workers']} workers"
+        if s.get("target_rate_messages_per_s"):
+            shape += f", paced {s['target_rate_messages_per_s']:,.0f} msg/s"
+        lat = "/".join(_ms(row_lat.get(p)) for p in ("p50", "p95", "p99")) if row_lat else "-"
+        lines.append(
+            f"| {s['name']} | {s['system']} | {shape} | {_num(s.get('readings_per_s'))}"
+            f" | {_num(s.get('messages_per_s'))} | {_num(s.get('cpu_ms_per_1k_readings'))}"
+            f" | {_num(s.get('peak_rss_mb'))} | {lat} | {_ms(hist.get('p99'))}"
+            f" | {'yes' if s.get('complete') else 'NO'} |"
+        )
+    raw = result.get("raw_copy")
+    if raw:
+        lines += [
+            "",
+            f"Raw database limit ({raw['readings']:,} pre-decoded {raw['kind']} readings,"
+            f" {raw['batch_readings']:,} per transaction, {raw['rows_per_reading']} rows each):"
+            f" sink writer (COPY -> staging -> INSERT ON CONFLICT)"
+            f" {_num(raw['sink_writer_readings_per_s'])} readings/s; plain binary COPY"
+            f" {_num(raw['plain_copy_readings_per_s'])} readings/s.",
+        ]
+    ratios = result.get("ratios") or []
+    if ratios:
+        lines += ["", "| voltstream vs | baseline readings/s | voltstream readings/s | ratio | target |"]
+        lines.append("|---|---:|---:|---:|---|")
+        for r in ratios:
+            lines.append(
+                f"| {r['baseline']} | {_num(r['baseline_value'])} | {_num(r['value'])}"
+                f" | {_ratio(r['value'], r['baseline_value'])} | {r.get('target', '')} |"
+            )
+    checks = result.get("targets") or []
+    if checks:
+        lines += ["", "| target | measured | met |", "|---|---|---|"]
+        for c in checks:
+            met = {True: "yes", False: "no", None: "n/a"}[c["met"]]
+            lines.append(f"| {c['target']} | {c['measured']} | {met} |")
+    memory = result.get("memory")
+    if memory:
+        lines += [
+            "",
+            f"Memory per tracked vehicle ({memory['vehicles']:,} `VehicleState`s,"
+            f" {memory['readings_per_vehicle']} readings each): RSS delta"
+            f" {_num(memory['rss_bytes_per_vehicle'])} B, tracemalloc"
+            f" {_num(memory['tracemalloc_bytes_per_vehicle'])} B, `to_bytes()`"
+            f" {_num(memory['to_bytes_mean'])} B (max {memory['to_bytes_max']});"
+            f" target < {memory['target_bytes']} B.",
+        ]
+    storage = result.get("storage")
+    if storage:
+        parts = [
+            f"`{t}` {_num(v['bytes_per_row'])} B/row ({v['rows']:,} rows)"
+            for t, v in storage.items()
+            if v["rows"]
+        ]
+        lines += ["", "Storage (pg_total_relation_size / rows, after the headline run): " + "; ".join(parts) + "."]
+    for s in result["scenarios"]:
+        alerts = s.get("latency_alert_s")
+        if alerts:
+            lines += [
+                "",
+                f"Alerts ({s['name']}): {s.get('alerts_received')}/{s.get('alerts_injected')}"
+                f" injected critical thermal events arrived on the alerts topic, types"
+                f" {s.get('alert_types')}; produce -> alert p50/p95/p99"
+                f" {_ms(alerts.get('p50'))}/{_ms(alerts.get('p95'))}/{_ms(alerts.get('p99'))} ms.",
+            ]
+        prof = s.get("profile")
+        if prof and prof.get("self"):
+            lines += ["", f"Profile of {s['name']} (py-spy, {prof['samples']} samples; self time):", ""]
+            lines += [f"- {p['percent']:.1f}% {p['frame']}" for p in prof["self"][:10]]
+    for note in result.get("notes", []):
+        lines += ["", f"Note: {note}"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Throughput, consumer lag and latency over time, one line per scenario (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_rate, ax_lag, ax_lat) = plt.subplots(3, 1, figsize=(11, 11), constrained_layout=True)
+    for s in result["scenarios"]:
+        series = s.get("series") or {}
+        if not series.get("t"):
+            continue
+        label = f"{s['name']} ({s['system']})"
+        ax_rate.plot(series["t"], series["readings_per_s"], label=label, linewidth=1.2)
+        ax_lag.plot(series["t"], series["lag_readings"], label=label, linewidth=1.2)
+        if series.get("probe_t"):
+            ax_lat.scatter(
+                series["probe_t"],
+                [1000 * v for v in series["probe_latency_s"]],
+                s=4,
+                alpha=0.4,
+                label=f"{s['name']}: produce -> row visible",
+            )
+        if series.get("alert_t"):
+            ax_lat.scatter(
+                series["alert_t"],
+                [1000 * v for v in series["alert_latency_s"]],
+                s=30,
+                marker="x",
+                color="red",
+                label=f"{s['name']}: produce -> critical alert",
+            )
+    ax_rate.set_title("Committed readings per second (0.5 s windows)")
+    ax_rate.set_xlabel("seconds since scenario start")
+    ax_rate.set_ylabel("readings/s")
+    ax_rate.legend(fontsize=8, loc="upper right")
+    ax_rate.grid(alpha=0.3)
+    ax_lag.set_title("Consumer lag: readings produced but not yet consumed and committed")
+    ax_lag.set_xlabel("seconds since scenario start")
+    ax_lag.set_ylabel("readings")
+    ax_lag.legend(fontsize=8, loc="upper right")
+    ax_lag.grid(alpha=0.3)
+    ax_lat.set_title("End-to-end latency of the paced run")
+    ax_lat.set_xlabel("seconds since scenario start")
+    ax_lat.set_ylabel("ms")
+    ax_lat.axhline(1000, color="grey", linestyle="--", linewidth=0.8)
+    ax_lat.axhline(2000, color="red", linestyle=":", linewidth=0.8)
+    if ax_lat.get_legend_handles_labels()[0]:
+        ax_lat.legend(fontsize=8, loc="upper right")
+    ax_lat.grid(alpha=0.3)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,375 @@
+"""Run one load scenario: a target, a paced generator, observers; summarise what happened."""
+
+import logging
+import math
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from load_tests.faust_baseline import faust_main
+from load_tests.generator import FleetSpec, Generator, RunPlan
+from load_tests.observe import (
+    AlertListener,
+    RowProber,
+    Sample,
+    Sampler,
+    diff_buckets,
+    histogram_percentiles,
+    percentiles,
+)
+from load_tests.targets import (
+    ChildTarget,
+    Target,
+    Topology,
+    VoltstreamTarget,
+    naive_main,
+    raw_consume_main,
+)
+from voltstream.services import Services
+
+logger = logging.getLogger(__name__)
+
+System = Literal["voltstream", "raw_consume", "naive", "faust_pydantic"]
+LATENCY_HISTOGRAM = "voltstream_event_latency_seconds"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured run."""
+
+    name: str
+    system: System
+    spec: FleetSpec
+    count: int
+    duration_s: float
+    rate: float | None = None
+    workers: int = 1
+    alert_interval_s: float = 0.0
+    profile: bool = False
+    probe: bool = False
+    window_bytes: int = 24 << 20
+
+
+@dataclass
+class Outcome:
+    """What a scenario measured (see `to_dict`)."""
+
+    scenario: Scenario
+    figures: dict[str, Any] = field(default_factory=dict)
+    series: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (series included)."""
+        s = self.scenario
+        return {
+            "name": s.name,
+            "system": s.system,
+            "kind": s.spec.kind,
+            "readings_per_message": s.spec.readings_per_message,
+            "vehicles": s.spec.vehicles,
+            "workers": s.workers,
+            "target_rate_messages_per_s": s.rate,
+            **self.figures,
+            "series": self.series,
+        }
+
+
+def ensure_topics(services: Services, topics: Sequence[str]) -> None:
+    """Make the topics exist (the mock cluster creates them on a metadata request)."""
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    if not services.embedded_kafka:
+        admin = AdminClient({"bootstrap.servers": services.bootstrap_servers})
+        futures = admin.create_topics([NewTopic(t, 8, 1) for t in topics])
+        for future in futures.values():
+            try:
+                future.result(30)
+            except Exception as exc:  # noqa: BLE001 - "already exists" is fine
+                logger.debug("create topic: %s", exc)
+        return
+    producer = Producer({"bootstrap.servers": services.bootstrap_servers, "log_level": 3})
+    for topic in topics:
+        producer.list_topics(topic, timeout=10)
+
+
+def _child_config(
+    scenario: Scenario, topology: Topology, workdir: Path
+) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": topology.bootstrap_servers,
+        "database_url": topology.database_url,
+        "topic": topology.telemetry,
+        "group": topology.group,
+        "partitions": topology.partitions,
+        "embedded_kafka": topology.embedded_kafka,
+        "readings_per_message": scenario.spec.readings_per_message,
+        "kind": scenario.spec.kind,
+        "workdir": str(workdir),
+        "take": max(1, 2_000 // scenario.spec.readings_per_message),
+        "within": 0.25,
+    }
+
+
+def make_target(
+    scenario: Scenario, services: Services, topology: Topology, workdir: Path
+) -> Target:
+    """The system under test, not started."""
+    if scenario.system == "voltstream":
+        return VoltstreamTarget(
+            topology,
+            services.worker_env(),
+            workers=scenario.workers,
+            workdir=workdir,
+            readings_per_message=scenario.spec.readings_per_message,
+        )
+    main = {
+        "raw_consume": raw_consume_main,
+        "naive": naive_main,
+        "faust_pydantic": faust_main,
+    }[scenario.system]
+    return ChildTarget(scenario.system, main, _child_config(scenario, topology, workdir))
+
+
+class Profiler:
+    """py-spy on a worker: a flame graph (SVG) and collapsed stacks for the hot-spot table."""
+
+    def __init__(self, pid: int, out_dir: Path, name: str, duration_s: float) -> None:
+        self.svg = out_dir / f"{name}.svg"
+        self.raw = out_dir / f"{name}.collapsed.txt"
+        exe = shutil.which("py-spy")
+        self._procs: list[subprocess.Popen[bytes]] = []
+        if exe is None:
+            logger.warning("py-spy is not installed (pip install py-spy): no profile")
+            return
+        common = [exe, "record", "--pid", str(pid), "--duration", str(max(1, int(duration_s)))]
+        common += ["--rate", "100", "--nonblocking"]
+        for fmt, path in (("flamegraph", self.svg), ("raw", self.raw)):
+            self._procs.append(
+                subprocess.Popen(  # noqa: S603 - py-spy from PATH, our arguments
+                    [*common, "--format", fmt, "-o", str(path)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+
+    def finish(self) -> dict[str, Any]:
+        """Wait for py-spy and return the top self-time and cumulative frames."""
+        for proc in self._procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+        if not self.raw.exists():
+            return {}
+        return {"svg": self.svg.name, "collapsed": self.raw.name, **hot_spots(self.raw)}
+
+
+def hot_spots(path: Path, top: int = 15) -> dict[str, Any]:
+    """Top frames by self samples and by inclusive samples from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        leaf = frames[-1]
+        own[leaf] = own.get(leaf, 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+
+    def ranked(table: dict[str, int]) -> list[dict[str, Any]]:
+        best = sorted(table.items(), key=lambda item: -item[1])[:top]
+        return [{"frame": f, "percent": 100.0 * n / max(total, 1)} for f, n in best]
+
+    return {"samples": total, "self": ranked(own), "inclusive": ranked(inclusive)}
+
+
+def _sustained(samples: Sequence[Sample], total: int) -> tuple[float, float, float]:
+    """Readings/s between 10 % and 90 % of `total` committed, the run's overall rate, span."""
+    if total <= 0 or not samples:
+        return math.nan, math.nan, math.nan
+
+    def crossing(level: float) -> float | None:
+        for s in samples:
+            if s.committed >= level:
+                return s.t
+        return None
+
+    first = next((s.t for s in samples if s.committed > 0), None)
+    last = crossing(total)
+    lo, hi = crossing(0.1 * total), crossing(0.9 * total)
+    sustained = (0.8 * total) / (hi - lo) if lo is not None and hi is not None and hi > lo else math.nan
+    if first is None or last is None or last <= first:
+        return sustained, math.nan, math.nan
+    return sustained, total / (last - first), last - first
+
+
+def _series(samples: Sequence[Sample], k: int, step_s: float = 0.5) -> dict[str, list[float]]:
+    t: list[float] = []
+    rate: list[float] = []
+    lag: list[float] = []
+    previous: Sample | None = None
+    for s in samples:
+        if previous is None:
+            previous = s
+            continue
+        if s.t - previous.t >= step_s:
+            t.append(round(s.t, 3))
+            rate.append((s.committed - previous.committed) / (s.t - previous.t))
+            lag.append(float(max(0, s.produced - s.consumed)) * k)
+            previous = s
+    return {"t": t, "readings_per_s": rate, "lag_readings": lag}
+
+
+def _db_count(database_url: str, prefix: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pack_telemetry WHERE vehicle_id LIKE %s", (f"{prefix}-%",)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def run(
+    scenario: Scenario, services: Services, workdir: Path, out_dir: Path, prefix: str
+) -> Outcome:
+    """Run `scenario` end to end against `services`; `prefix` keeps its topics and rows apart."""
+    topology = Topology(
+        services.bootstrap_servers,
+        services.database_url,
+        f"{prefix}.",
+        services.partitions,
+        services.embedded_kafka,
+    )
+    spec = scenario.spec
+    ensure_topics(services, [topology.telemetry, topology.alerts, f"{prefix}.battery.telemetry.dlq"])
+    target = make_target(scenario, services, topology, workdir / scenario.name)
+    outcome = Outcome(scenario)
+    started_at = time.time()
+    target.start()
+    outcome.figures["startup_s"] = time.time() - started_at
+    listener: AlertListener | None = None
+    if scenario.alert_interval_s:
+        listener = AlertListener(services.bootstrap_servers, topology.alerts, f"{topology.group}-al")
+        listener.start()
+        listener.wait_ready()
+    baseline_hist: dict[float, float] = {}
+    if isinstance(target, VoltstreamTarget):
+        baseline_hist = target.histograms(LATENCY_HISTOGRAM)
+    plan = RunPlan(
+        count=scenario.count,
+        duration_s=scenario.duration_s,
+        rate=scenario.rate,
+        window_bytes=scenario.window_bytes,
+        alert_interval_s=scenario.alert_interval_s,
+        topic=topology.telemetry,
+        bootstrap_servers=services.bootstrap_servers,
+    )
+    generator = Generator(spec, plan)
+
+    def publish(consumed: int) -> None:
+        generator.consumed.value = consumed
+
+    def progress() -> tuple[int, int]:
+        p = target.progress()
+        return p.consumed, p.committed
+
+    sampler = Sampler(progress, lambda: int(generator.produced.value), publish, target.pids)
+    prober: RowProber | None = None
+    if scenario.probe:
+        since = datetime.now(UTC) - timedelta(seconds=1)
+        prober = RowProber(services.database_url, spec.probes(), since)
+        prober.start()
+    sampler.start()
+    generator.start()
+    profiler: Profiler | None = None
+    if scenario.profile and target.pids():
+        profiler = Profiler(
+            target.pids()[0], out_dir, f"profile-{scenario.name}", min(scenario.duration_s, 30)
+        )
+    # Run: until the generator is done and everything it sent is committed, or out of time.
+    deadline = time.time() + scenario.duration_s + 60
+    summary = None
+    while time.time() < deadline:
+        time.sleep(0.2)
+        if summary is None and generator.done():
+            summary = generator.finish()
+            deadline = min(deadline, time.time() + 45)
+        if summary is not None:
+            expected = summary.readings + len(summary.alerts)
+            if target.progress().committed >= expected:
+                break
+    if summary is None:
+        summary = generator.finish()
+    time.sleep(0.3)
+    sampler.halt()
+    if prober is not None:
+        prober.halt()
+    if listener is not None:
+        time.sleep(0.5)
+        listener.halt()
+    final = target.final()
+    hist: dict[float, float] = {}
+    if isinstance(target, VoltstreamTarget):
+        hist = diff_buckets(target.histograms(LATENCY_HISTOGRAM), baseline_hist)
+    peak_rss = sampler.peak_rss
+    cpu_s = sampler.cpu_s
+    target.stop()
+    expected = summary.readings + len(summary.alerts)
+    committed = sampler.samples[-1].committed if sampler.samples else 0
+    sustained, overall, span = _sustained(sampler.samples, committed)
+    k = spec.readings_per_message
+    f = outcome.figures
+    f["generator"] = summary.to_dict()
+    f["expected_readings"] = expected
+    f["committed_readings"] = committed
+    f["complete"] = committed >= expected
+    f["readings_per_s"] = sustained
+    f["readings_per_s_overall"] = overall
+    f["messages_per_s"] = sustained / k
+    f["active_s"] = span
+    f["cpu_s"] = cpu_s
+    f["cpu_ms_per_1k_readings"] = 1e6 * cpu_s / committed if committed else math.nan
+    f["cores_used"] = cpu_s / span if span and not math.isnan(span) else math.nan
+    f["peak_rss_mb"] = sum(peak_rss.values())
+    f["counters"] = final
+    if scenario.system in ("voltstream", "naive", "faust_pydantic"):
+        f["rows_in_db"] = _db_count(services.database_url, spec.prefix)
+    if hist:
+        f["latency_commit_histogram_s"] = histogram_percentiles(hist)
+    if prober is not None:
+        f["latency_row_visible_s"] = percentiles([lat for _, lat in prober.points])
+        outcome.series["probe_t"] = [round(t - sampler.started, 3) for t, _ in prober.points]
+        outcome.series["probe_latency_s"] = [lat for _, lat in prober.points]
+    if listener is not None:
+        injected = dict(summary.alerts)
+        first: dict[str, float] = {}
+        types: dict[str, int] = {}
+        for alert in listener.alerts:
+            if alert.vehicle_id in injected and alert.severity == "critical":
+                if alert.state == "firing" and alert.vehicle_id not in first:
+                    first[alert.vehicle_id] = alert.received_at - injected[alert.vehicle_id]
+                    types[alert.type] = types.get(alert.type, 0) + 1
+        f["alerts_injected"] = len(injected)
+        f["alerts_received"] = len(first)
+        f["alert_types"] = types
+        f["latency_alert_s"] = percentiles(list(first.values()))
+        outcome.series["alert_t"] = [
+            round(injected[v] - sampler.started, 3) for v in first
+        ]
+        outcome.series["alert_latency_s"] = list(first.values())
+    if profiler is not None:
+        f["profile"] = profiler.finish()
+    outcome.series.update(_series(sampler.samples, k))
+    return outcome
