@@ -10,7 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 class Heartbeat:
     """The forwarder loop beats once per iteration; liveness fails when it stalls."""
 
-    def __init__(self, stall_after_s: float = 120.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, stall_after_s: float = 120.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._clock = clock
         self._stall_after_s = stall_after_s
         self._last = clock()

@@ -61,7 +61,10 @@ class AlertmanagerForwarderSettings(_ForwarderSettings):
     """`voltstream forward alertmanager`: env prefix `VOLTSTREAM_ALERTMANAGER_`."""
 
     model_config = SettingsConfigDict(
-        env_prefix="VOLTSTREAM_ALERTMANAGER_", frozen=True, extra="ignore"
+        env_prefix="VOLTSTREAM_ALERTMANAGER_",
+        frozen=True,
+        extra="ignore",
+        hide_input_in_errors=True,  # errors must not echo tokens or passwords
     )
 
     url: str = "http://127.0.0.1:9093"
@@ -91,7 +94,12 @@ class AlertmanagerForwarderSettings(_ForwarderSettings):
 class WebhookForwarderSettings(_ForwarderSettings):
     """`voltstream forward webhook`: env prefix `VOLTSTREAM_WEBHOOK_`."""
 
-    model_config = SettingsConfigDict(env_prefix="VOLTSTREAM_WEBHOOK_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="VOLTSTREAM_WEBHOOK_",
+        frozen=True,
+        extra="ignore",
+        hide_input_in_errors=True,  # errors must not echo the signing secret
+    )
 
     urls: Annotated[tuple[str, ...], NoDecode] = ()
     secret: SecretStr | None = None

@@ -48,8 +48,8 @@ class Sampler(threading.Thread):
         produced: Callable[[], int],
         publish_consumed: Callable[[int], None],
         pids: Callable[[], list[int]],
-        interval_s: float = 0.1,
-        cost_every: int = 5,
+        interval_s: float = 0.2,
+        cost_every: int = 3,
     ) -> None:
         super().__init__(name="sampler", daemon=True)
         self._progress = progress
@@ -171,7 +171,7 @@ class AlertSeen:
     received_at: float
 
 
-@dataclass
+@dataclass(eq=False)
 class AlertListener(threading.Thread):
     """Consumes the alerts topic from the beginning and records each alert's arrival time."""
 

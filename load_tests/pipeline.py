@@ -53,10 +53,11 @@ class Sizes:
     faust_s: float
     vehicles: int
     sample_vehicles: int
+    warmup_readings: int
 
 
 QUICK = Sizes(
-    memory_vehicles=10_000,
+    memory_vehicles=5_000,
     raw_copy_readings=4_000,
     raw_consume=1_500,
     max_messages=800,
@@ -71,6 +72,7 @@ QUICK = Sizes(
     faust_s=12,
     vehicles=4_000,
     sample_vehicles=8_000,
+    warmup_readings=1_000,
 )
 FULL = Sizes(
     memory_vehicles=100_000,
@@ -88,6 +90,7 @@ FULL = Sizes(
     faust_s=30,
     vehicles=20_000,
     sample_vehicles=40_000,
+    warmup_readings=4_000,
 )
 
 
@@ -124,8 +127,11 @@ def _storage(url: str) -> dict[str, dict[str, float]]:
 class Runner:
     """Runs the scenarios of one invocation against one set of services."""
 
-    def __init__(self, services: Services, workdir: Path, out_dir: Path, owns_db: bool) -> None:
+    def __init__(
+        self, services: Services, workdir: Path, out_dir: Path, owns_db: bool, warmup: int
+    ) -> None:
         self.services = services
+        self.warmup = warmup
         self.workdir = workdir
         self.out_dir = out_dir
         self.owns_db = owns_db
@@ -137,7 +143,9 @@ class Runner:
         """Run one scenario on an emptied database with fresh topics, vehicles and group."""
         self.index += 1
         prefix = f"{self.run_id}{self.index:02d}"
-        scenario = replace(scenario, spec=replace(scenario.spec, prefix=prefix))
+        scenario = replace(
+            scenario, spec=replace(scenario.spec, prefix=prefix), warmup_readings=self.warmup
+        )
         if self.owns_db:
             _truncate(self.services.database_url)
         print(f"-- {scenario.name}: {scenario.system} ...", flush=True)
@@ -176,22 +184,30 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
     raw = result.get("raw_copy") or {}
     ratios: list[dict[str, Any]] = []
 
-    def ratio(name: str, baseline: float, mine: float = value, target: str = "") -> None:
+    def ratio(name: str, baseline: Outcome | None, mine: Outcome | None = head,
+              target: str = "", baseline_value: float | None = None) -> None:
         ratios.append(
-            {"baseline": name, "baseline_value": baseline, "value": mine, "target": target}
+            {
+                "baseline": name,
+                "baseline_value": _value(baseline) if baseline_value is None else baseline_value,
+                "value": _value(mine),
+                "baseline_per_cpu_s": _value(baseline, "readings_per_cpu_s"),
+                "value_per_cpu_s": _value(mine, "readings_per_cpu_s"),
+                "target": target,
+            }
         )
 
     if raw:
-        ratio("raw limit: sink writer on pre-decoded rows", raw["sink_writer_readings_per_s"])
-        ratio("raw limit: plain binary COPY", raw["plain_copy_readings_per_s"])
-    ratio("raw limit: librdkafka consume(1000), no processing", _value(_find(outcomes, "raw-consume")))
-    ratio("naive: json.loads + INSERT + commit per message", _value(_find(outcomes, "naive")),
+        ratio("raw limit: sink writer on pre-decoded rows", None,
+              baseline_value=raw["sink_writer_readings_per_s"])
+        ratio("raw limit: plain binary COPY", None, baseline_value=raw["plain_copy_readings_per_s"])
+    ratio("raw limit: librdkafka consume(1000), no processing", _find(outcomes, "raw-consume"))
+    ratio("naive: json.loads + INSERT + commit per message", _find(outcomes, "naive"),
           target=">= 3x")
-    ratio("Faust + pydantic agent", _value(_find(outcomes, "faust-pydantic")), target=">= 3.5x")
+    ratio("Faust + pydantic agent", _find(outcomes, "faust-pydantic"), target=">= 3.5x")
     samples = _find(outcomes, "voltstream-samples")
     if samples is not None:
-        ratio("naive, light samples (seed 003)", _value(_find(outcomes, "naive-samples")),
-              mine=_value(samples))
+        ratio("naive, light samples (seed 003)", _find(outcomes, "naive-samples"), mine=samples)
     result["ratios"] = [r for r in ratios if not math.isnan(r["baseline_value"])]
     checks: list[dict[str, Any]] = []
     if head is not None:
@@ -269,7 +285,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
                 " so 2 workers split 4 partitions 2/2."
             )
         owns_db = services.embedded_postgres or args.truncate
-        runner = Runner(services, workdir, out_dir, owns_db)
+        runner = Runner(services, workdir, out_dir, owns_db, sizes.warmup_readings)
         snap = FleetSpec(kind="snapshot", vehicles=sizes.vehicles, readings_per_message=k)
         sample = FleetSpec(kind="sample", vehicles=sizes.sample_vehicles, readings_per_message=1)
         steps: list[tuple[str, Callable[[], None]]] = []

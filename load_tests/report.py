@@ -36,12 +36,14 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Kafka: {result['services']['kafka']}; database: {result['services']['database']};"
         f" {result['machine']['cpus']} CPUs. Throughput is Kafka -> committed rows, sustained"
-        " (10 %-90 % of the run's readings). All ratios are against baselines measured in"
-        " this same run.",
+        " (10 %-90 % of the run's readings). CPU-s counts the consumer's processes plus the"
+        " database server's (the per-CPU figures hold up when other work shares the cores)."
+        " All ratios are against baselines measured in this same run.",
         "",
-        "| scenario | system | msg shape | readings/s | messages/s | CPU ms / 1k readings"
-        " | peak RSS MB | row p50/p95/p99 ms | commit p99 ms (hist) | complete |",
-        "|---|---|---|---:|---:|---:|---:|---|---:|---|",
+        "| scenario | system | msg shape | readings/s | messages/s | readings per CPU-s (+DB)"
+        " | CPU ms / 1k readings (DB) | peak RSS MB | row p50/p95/p99 ms | commit p99 ms (hist)"
+        " | load avg | complete |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for s in result["scenarios"]:
         row_lat = s.get("latency_row_visible_s") or {}
@@ -54,8 +56,10 @@ def markdown(result: dict[str, Any]) -> str:
         lat = "/".join(_ms(row_lat.get(p)) for p in ("p50", "p95", "p99")) if row_lat else "-"
         lines.append(
             f"| {s['name']} | {s['system']} | {shape} | {_num(s.get('readings_per_s'))}"
-            f" | {_num(s.get('messages_per_s'))} | {_num(s.get('cpu_ms_per_1k_readings'))}"
+            f" | {_num(s.get('messages_per_s'))} | {_num(s.get('readings_per_cpu_s'))}"
+            f" | {_num(s.get('cpu_ms_per_1k_readings'))} ({_num(s.get('db_cpu_ms_per_1k_readings'))})"
             f" | {_num(s.get('peak_rss_mb'))} | {lat} | {_ms(hist.get('p99'))}"
+            f" | {_num(s.get('load_average_before'), 1)}"
             f" | {'yes' if s.get('complete') else 'NO'} |"
         )
     raw = result.get("raw_copy")
@@ -70,12 +74,19 @@ def markdown(result: dict[str, Any]) -> str:
         ]
     ratios = result.get("ratios") or []
     if ratios:
-        lines += ["", "| voltstream vs | baseline readings/s | voltstream readings/s | ratio | target |"]
-        lines.append("|---|---:|---:|---:|---|")
+        lines += [
+            "",
+            "| voltstream vs | baseline readings/s | voltstream readings/s | ratio"
+            " | baseline readings/CPU-s | voltstream readings/CPU-s | ratio per CPU-s | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
         for r in ratios:
             lines.append(
                 f"| {r['baseline']} | {_num(r['baseline_value'])} | {_num(r['value'])}"
-                f" | {_ratio(r['value'], r['baseline_value'])} | {r.get('target', '')} |"
+                f" | {_ratio(r['value'], r['baseline_value'])}"
+                f" | {_num(r.get('baseline_per_cpu_s'))} | {_num(r.get('value_per_cpu_s'))}"
+                f" | {_ratio(r.get('value_per_cpu_s'), r.get('baseline_per_cpu_s'))}"
+                f" | {r.get('target', '')} |"
             )
     checks = result.get("targets") or []
     if checks:
@@ -116,6 +127,10 @@ def markdown(result: dict[str, Any]) -> str:
         if prof and prof.get("self"):
             lines += ["", f"Profile of {s['name']} (py-spy, {prof['samples']} samples; self time):", ""]
             lines += [f"- {p['percent']:.1f}% {p['frame']}" for p in prof["self"][:10]]
+            lines += ["", "Inclusive time in project code:", ""]
+            lines += [
+                f"- {p['percent']:.1f}% {p['frame']}" for p in prof["inclusive_project"][:15]
+            ]
     for note in result.get("notes", []):
         lines += ["", f"Note: {note}"]
     return "\n".join(lines) + "\n"

@@ -2,14 +2,17 @@
 
 import logging
 import math
+import os
 import shutil
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+
+import psutil
 
 from load_tests.faust_baseline import faust_main
 from load_tests.generator import FleetSpec, Generator, RunPlan
@@ -24,6 +27,7 @@ from load_tests.observe import (
 )
 from load_tests.targets import (
     ChildTarget,
+    Progress,
     Target,
     Topology,
     VoltstreamTarget,
@@ -36,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 System = Literal["voltstream", "raw_consume", "naive", "faust_pydantic"]
 LATENCY_HISTOGRAM = "voltstream_event_latency_seconds"
+#: Frames of these packages are listed in the profile's project breakdown.
+PROJECT_DIRS = ("(streams/", "(schemas/", "(voltstream/")
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Scenario:
     profile: bool = False
     probe: bool = False
     window_bytes: int = 24 << 20
+    warmup_readings: int = 4_000
 
 
 @dataclass
@@ -148,7 +155,7 @@ class Profiler:
             logger.warning("py-spy is not installed (pip install py-spy): no profile")
             return
         common = [exe, "record", "--pid", str(pid), "--duration", str(max(1, int(duration_s)))]
-        common += ["--rate", "100", "--nonblocking"]
+        common += ["--rate", "100", "--nonblocking", "--function"]
         for fmt, path in (("flamegraph", self.svg), ("raw", self.raw)):
             self._procs.append(
                 subprocess.Popen(  # noqa: S603 - py-spy from PATH, our arguments
@@ -187,11 +194,17 @@ def hot_spots(path: Path, top: int = 15) -> dict[str, Any]:
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + count
 
-    def ranked(table: dict[str, int]) -> list[dict[str, Any]]:
-        best = sorted(table.items(), key=lambda item: -item[1])[:top]
+    def ranked(table: dict[str, int], limit: int = top) -> list[dict[str, Any]]:
+        best = sorted(table.items(), key=lambda item: -item[1])[:limit]
         return [{"frame": f, "percent": 100.0 * n / max(total, 1)} for f, n in best]
 
-    return {"samples": total, "self": ranked(own), "inclusive": ranked(inclusive)}
+    project = {f: n for f, n in inclusive.items() if any(p in f for p in PROJECT_DIRS)}
+    return {
+        "samples": total,
+        "self": ranked(own),
+        "inclusive": ranked(inclusive),
+        "inclusive_project": ranked(project, 25),
+    }
 
 
 def _sustained(samples: Sequence[Sample], total: int) -> tuple[float, float, float]:
@@ -231,6 +244,35 @@ def _series(samples: Sequence[Sample], k: int, step_s: float = 0.5) -> dict[str,
     return {"t": t, "readings_per_s": rate, "lag_readings": lag}
 
 
+def postgres_cpu_s(database_url: str) -> float:
+    """CPU seconds used so far by the server's processes (postmaster and its children), when
+    the server runs on this machine; 0 when it does not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        backend = psutil.Process(int(row[0])) if row else None
+        postmaster = backend.parent() if backend is not None else None
+    except (psycopg.Error, psutil.Error):
+        return 0.0
+    if postmaster is None:
+        return 0.0
+    try:
+        own = postmaster.cpu_times()  # children_*: backends that exited and were reaped
+        total = own.user + own.system + own.children_user + own.children_system
+        children = postmaster.children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    for proc in children:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def _db_count(database_url: str, prefix: str) -> int:
     import psycopg
 
@@ -239,6 +281,31 @@ def _db_count(database_url: str, prefix: str) -> int:
             "SELECT count(*) FROM pack_telemetry WHERE vehicle_id LIKE %s", (f"{prefix}-%",)
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _warm_up(scenario: Scenario, target: Target, topology: Topology) -> Progress:
+    """Send a few batches of other vehicles and wait until they are committed (pools, caches,
+    fetchers warm); return the progress to subtract from the measured run."""
+    spec = replace(scenario.spec, prefix=scenario.spec.prefix + "w", vehicles=500)
+    messages = max(1, scenario.warmup_readings // spec.readings_per_message)
+    plan = RunPlan(
+        count=messages,
+        duration_s=60,
+        window_bytes=scenario.window_bytes,
+        topic=topology.telemetry,
+        bootstrap_servers=topology.bootstrap_servers,
+    )
+    generator = Generator(spec, plan)
+    generator.consumed.value = 10**9  # a small fixed count: no window needed
+    generator.start()
+    summary = generator.finish(90, stop=False)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        progress = target.progress()
+        if progress.committed >= summary.readings:
+            return progress
+        time.sleep(0.2)
+    raise RuntimeError(f"{scenario.name}: warm-up readings were not committed within 90 s")
 
 
 def run(
@@ -256,6 +323,7 @@ def run(
     ensure_topics(services, [topology.telemetry, topology.alerts, f"{prefix}.battery.telemetry.dlq"])
     target = make_target(scenario, services, topology, workdir / scenario.name)
     outcome = Outcome(scenario)
+    outcome.figures["load_average_before"] = os.getloadavg()[0]
     started_at = time.time()
     target.start()
     outcome.figures["startup_s"] = time.time() - started_at
@@ -264,6 +332,8 @@ def run(
         listener = AlertListener(services.bootstrap_servers, topology.alerts, f"{topology.group}-al")
         listener.start()
         listener.wait_ready()
+    base = _warm_up(scenario, target, topology)
+    outcome.figures["warmup_readings"] = base.committed
     baseline_hist: dict[float, float] = {}
     if isinstance(target, VoltstreamTarget):
         baseline_hist = target.histograms(LATENCY_HISTOGRAM)
@@ -283,7 +353,7 @@ def run(
 
     def progress() -> tuple[int, int]:
         p = target.progress()
-        return p.consumed, p.committed
+        return p.consumed - base.consumed, p.committed - base.committed
 
     sampler = Sampler(progress, lambda: int(generator.produced.value), publish, target.pids)
     prober: RowProber | None = None
@@ -291,6 +361,7 @@ def run(
         since = datetime.now(UTC) - timedelta(seconds=1)
         prober = RowProber(services.database_url, spec.probes(), since)
         prober.start()
+    db_cpu_before = postgres_cpu_s(services.database_url)
     sampler.start()
     generator.start()
     profiler: Profiler | None = None
@@ -308,7 +379,7 @@ def run(
             deadline = min(deadline, time.time() + 45)
         if summary is not None:
             expected = summary.readings + len(summary.alerts)
-            if target.progress().committed >= expected:
+            if target.progress().committed - base.committed >= expected:
                 break
     if summary is None:
         summary = generator.finish()
@@ -325,6 +396,8 @@ def run(
         hist = diff_buckets(target.histograms(LATENCY_HISTOGRAM), baseline_hist)
     peak_rss = sampler.peak_rss
     cpu_s = sampler.cpu_s
+    db_cpu_s = postgres_cpu_s(services.database_url) - db_cpu_before
+    outcome.figures["load_average_after"] = os.getloadavg()[0]
     target.stop()
     expected = summary.readings + len(summary.alerts)
     committed = sampler.samples[-1].committed if sampler.samples else 0
@@ -341,7 +414,10 @@ def run(
     f["active_s"] = span
     f["cpu_s"] = cpu_s
     f["cpu_ms_per_1k_readings"] = 1e6 * cpu_s / committed if committed else math.nan
+    f["readings_per_cpu_s"] = committed / (cpu_s + db_cpu_s) if cpu_s else math.nan
+    f["readings_per_worker_cpu_s"] = committed / cpu_s if cpu_s else math.nan
     f["cores_used"] = cpu_s / span if span and not math.isnan(span) else math.nan
+    f["db_cpu_ms_per_1k_readings"] = 1e6 * db_cpu_s / committed if committed else math.nan
     f["peak_rss_mb"] = sum(peak_rss.values())
     f["counters"] = final
     if scenario.system in ("voltstream", "naive", "faust_pydantic"):

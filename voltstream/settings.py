@@ -11,7 +11,9 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 def _config(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, frozen=True, extra="ignore")
+    return SettingsConfigDict(
+        env_prefix=prefix, frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
 
 class KafkaSettings(BaseSettings):
@@ -155,7 +157,7 @@ class MetricsSettings(BaseSettings):
 class Settings(BaseSettings):
     """Everything a voltstream process needs, from the environment and flags."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)

@@ -7,6 +7,8 @@ from streams.analytics.profiles import CalibrationProfile
 
 # Serialized form of a tracker: flat list of numbers / None (see ``ChargeSessionTracker.dump``).
 SessionState = list[Any]
+_W_PREV = 0.5
+_EDGE = 0.5
 
 
 class CapacityObservation(NamedTuple):
@@ -34,9 +36,12 @@ class CapacityObservation(NamedTuple):
 class ChargeSessionTracker:
     """Feeds ``(t, soc_percent, current_a)`` points; closes a session on end of charge / gap.
 
-    A session opens when ``current >= session_min_current_a`` (charging, A) and closes when the
-    current stays below it for ``session_end_hold_s``, or when two points are further apart than
-    ``session_max_gap_s`` (the charge across a gap is unknown, so the session ends at the gap).
+    A session opens when ``current >= session_min_current_a`` (charging, A). It closes at once on
+    a direction change (``current <= -session_min_current_a``: discharging again), when the
+    current stays near zero for ``session_end_hold_s`` (a pause shorter than that is part of the
+    session), or when two points are further apart than ``session_max_gap_s`` (the charge across
+    a gap is unknown, so the session ends at the gap). Regenerative-braking blips open sessions
+    of a sample or two that close as ``soc_swing`` and are ignored.
     Points with a non-increasing time are ignored (duplicates / accepted out-of-order readings).
     """
 
@@ -151,7 +156,9 @@ class ChargeSessionTracker:
         profile: CalibrationProfile,
         voltage: float | None,
     ) -> CapacityObservation | None:
-        inc = (self._last_i + current) * dt / 7200.0
+        if current <= -profile.session_min_current_a:
+            return self._close(profile)  # discharging again: the session ended at the last point
+        inc = (self._last_i * _W_PREV + current * (1.0 - _W_PREV)) * dt / 3600.0
         ah_before = self._ah
         self._ah = ah_before + inc
         self._samples += 1
@@ -163,7 +170,7 @@ class ChargeSessionTracker:
         if soc != self._last_soc:
             step = abs(soc - self._last_soc)
             self._min_step = min(self._min_step, step)
-            edge_ah = ah_before + inc * 0.5
+            edge_ah = ah_before + inc * _EDGE
             if self._e0_ah is None:
                 self._e0_ah = edge_ah
                 self._e0_soc = soc

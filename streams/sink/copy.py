@@ -71,10 +71,13 @@ def encode_bool(value: bool | None) -> bytes:
 
 
 def encode_jsonb(value: object) -> bytes:
-    """jsonb version 1 + JSON text; NaN/inf become null (JSON has no such numbers)."""
+    """jsonb version 1 + JSON text; NaN/inf become null (JSON has no such numbers).
+
+    numpy scalars and arrays are accepted (features computed with numpy).
+    """
     if value is None:
         return _NULL
-    data = orjson.dumps(value)
+    data = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
     return _LEN.pack(len(data) + 1) + b"\x01" + data
 
 

@@ -23,6 +23,17 @@ Row = tuple[Any, ...]
 _MAKE, _FIRST_SEEN, _LAST_SEEN, _OFFLINE, _OFFLINE_SINCE = 1, 5, 6, 7, 8
 
 
+def safe_text(value: str) -> str:
+    """`value` as PostgreSQL text accepts it: NUL and lone surrogates become U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode()
+    return value
+
+
 @functools.lru_cache(maxsize=64)
 def _default_ids(n: int) -> list[int]:
     return list(range(n))
@@ -162,7 +173,7 @@ class RowBatch:
                 list(alert.cells),
                 alert.first_seen,
                 alert.last_seen,
-                alert.message,
+                safe_text(alert.message),
                 dict(alert.evidence),
             )
         )
@@ -179,9 +190,22 @@ class RowBatch:
         vehicle_id: str | None = None,
         detail: str = "",
     ) -> None:
-        """One dead_letters row (the message itself goes to the DLQ topic)."""
+        """One dead_letters row (the message itself goes to the DLQ topic).
+
+        Free text is made storable (see `safe_text`): a rejected message must never make the
+        batch that records it fail.
+        """
         self._dead_letters.append(
-            (time, reason, error_class, topic, partition, offset, vehicle_id, detail)
+            (
+                time,
+                safe_text(reason),
+                safe_text(error_class),
+                topic,
+                partition,
+                offset,
+                None if vehicle_id is None else safe_text(vehicle_id),
+                safe_text(detail),
+            )
         )
 
     def add_cycle(

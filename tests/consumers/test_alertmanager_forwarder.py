@@ -140,6 +140,10 @@ async def test_firing_then_resolved_reaches_alertmanager(
             text = await response.text()
         assert 'voltstream_forwarder_delivered_total{sink="alertmanager"}' in text
         assert "voltstream_forwarder_delivery_seconds_bucket" in text
+        async with aiohttp.ClientSession() as session:
+            for path in ("/healthz", "/readyz"):
+                async with session.get(f"http://{running.address}{path}") as response:
+                    assert response.status == 200, path
 
     async def both_committed() -> bool:
         offsets = committed_offsets(

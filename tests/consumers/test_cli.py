@@ -115,3 +115,15 @@ def test_forward_alertmanager_rejects_two_auth_methods(
     err = capsys.readouterr().err
     assert "not both" in err
     assert "'p'" not in err
+
+
+def test_settings_errors_do_not_echo_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOLTSTREAM_ALERTMANAGER_BEARER_TOKEN", "hunter2-token")
+    monkeypatch.setenv("VOLTSTREAM_ALERTMANAGER_BASIC_AUTH_USERNAME", "u")
+    monkeypatch.setenv("VOLTSTREAM_ALERTMANAGER_BASIC_AUTH_PASSWORD", "hunter2-password")
+    assert _run(["forward", "alertmanager"]) == 2
+    err = capsys.readouterr().err
+    assert "not both" in err
+    assert "hunter2" not in err

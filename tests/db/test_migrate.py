@@ -8,7 +8,7 @@ import pytest
 
 from tests.fixtures.postgres import MigratedTemplate, db_settings
 from voltstream.db.files import load_migrations, sql_directory
-from voltstream.db.migrate import migrate
+from voltstream.db.migrate import LOCK_KEY, migrate
 from voltstream.errors import MigrationError
 
 ALL = ["0001_core", "0002_summaries", "0003_roles"]
@@ -172,8 +172,6 @@ def test_shipped_files_round_trip_through_load(empty_db: str) -> None:
 
 
 def test_a_migrator_waits_for_the_advisory_lock(empty_db: str) -> None:
-    from voltstream.db.migrate import LOCK_KEY
-
     done = threading.Event()
     result: list[list[str]] = []
     with psycopg.connect(empty_db, autocommit=True) as holder:
@@ -199,3 +197,13 @@ def test_a_migrator_waits_for_the_advisory_lock(empty_db: str) -> None:
         holder.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
         thread.join(timeout=60)
     assert result == [ALL]
+
+
+def test_turning_timescale_off_on_a_timescale_database_warns(empty_db: str) -> None:
+    migrate(empty_db, db_settings(timescale="off"))
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("UPDATE schema_migrations SET mode = 'timescale'")
+    report = migrate(empty_db, db_settings(timescale="off"))
+    assert report.applied == []
+    assert len(report.warnings) == 1
+    assert "migrated with TimescaleDB" in report.warnings[0]

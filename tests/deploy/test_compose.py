@@ -160,3 +160,11 @@ def test_mounted_files_exist(services: dict[str, dict[str, Any]]) -> None:
             source = volume.split(":", 1)[0]
             if source.startswith("."):
                 assert (DEPLOY / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_kraft_cluster_id_is_a_base64_uuid(services: dict[str, dict[str, Any]]) -> None:
+    import base64
+
+    cluster_id = str(services["kafka"]["environment"]["CLUSTER_ID"])
+    assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"

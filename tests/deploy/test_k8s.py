@@ -131,3 +131,13 @@ def test_overlay_builds_with_pinned_images() -> None:
     config = next(o for o in objects if o["kind"] == "ConfigMap")
     assert hpa["spec"]["maxReplicas"] <= int(config["data"]["VOLTSTREAM_TOPIC_PARTITIONS"])
     assert built(BASE)
+
+
+def test_container_args_are_cli_commands() -> None:
+    from voltstream.cli import build_parser
+
+    parser = build_parser()
+    for obj in workloads(base_objects()):
+        for container in obj["spec"]["template"]["spec"]["containers"]:
+            args = parser.parse_args(container["args"])
+            assert callable(args.func), obj["metadata"]["name"]

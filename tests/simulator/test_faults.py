@@ -6,7 +6,7 @@ from collections import defaultdict
 import pytest
 
 from schemas.telemetry import PackSample, PackSnapshot
-from tests.simulator.helpers import decode_ok, rejected
+from tests.simulator.helpers import decode_fast, rejected
 from voltstream.simulator import FaultRates, FaultType, Fleet, FleetConfig, MessageKind, SimMessage
 
 
@@ -18,7 +18,7 @@ def _snapshots(fleet: Fleet) -> dict[str, list[tuple[float, PackSnapshot]]]:
     start = fleet.config.start.timestamp()
     result: dict[str, list[tuple[float, PackSnapshot]]] = defaultdict(list)
     for message in fleet.messages():
-        for reading in decode_ok(message.value):
+        for reading in decode_fast(message.value):
             if isinstance(reading, PackSnapshot):
                 result[reading.vehicle_id].append((reading.timestamp.timestamp() - start, reading))
     return result
@@ -62,7 +62,7 @@ def test_thermal_event_rate_and_overheating() -> None:
     start_s = fleet.config.start.timestamp()
     hot_samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for message in fleet.messages():
-        for reading in decode_ok(message.value):
+        for reading in decode_fast(message.value):
             t = reading.timestamp.timestamp() - start_s
             if isinstance(reading, PackSample):
                 hot_samples[reading.device_id].append((t, reading.metrics.temp_c))

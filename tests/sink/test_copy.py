@@ -4,6 +4,7 @@ import math
 import struct
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -109,6 +110,8 @@ def test_jsonb_has_no_nan() -> None:
     assert data == HEADER + TRAILER
     chunks = b"".join(encode_rows([PgType.JSONB], [({"x": float("nan")},)]))
     assert b'{"x":null}' in chunks
+    numbers = {"f": np.float32(1.5), "i": np.int64(3), "a": np.array([1.0, 2.0])}
+    assert b'{"f":1.5,"i":3,"a":[1.0,2.0]}' in b"".join(encode_rows([PgType.JSONB], [(numbers,)]))
 
 
 def test_float4_array_layout_matches_the_server_format() -> None:

@@ -329,20 +329,38 @@ async def test_idle_connection_killed_between_writes_is_replaced(migrated_db: st
 
 async def test_bad_data_is_permanent(db_pool: AsyncPool) -> None:
     writer = BatchWriter(db_pool)
-    batch = RowBatch()
-    batch.add_dead_letter(
-        time=T0, reason="x", error_class="X", topic="t", partition=0, offset=1, detail="nul\x00byte"
-    )
-    with pytest.raises(PermanentDatabaseError) as caught:
-        await writer.write(batch)
-    assert isinstance(caught.value.__cause__, psycopg.DataError)
     naive = RowBatch()
     naive.touch_vehicle("V1", T0.replace(tzinfo=None))
-    with pytest.raises(PermanentDatabaseError):
+    with pytest.raises(PermanentDatabaseError) as caught:
         await writer.write(naive)
+    assert isinstance(caught.value.__cause__, TypeError)
+    out_of_range = RowBatch()
+    out_of_range.add_dead_letter(
+        time=T0, reason="x", error_class="X", topic="t", partition=2**31, offset=1
+    )
+    with pytest.raises(PermanentDatabaseError):
+        await writer.write(out_of_range)
     ok = RowBatch()
     ok.touch_vehicle("V1", T0)
     assert (await writer.write(ok)).rows_by_table == {"vehicles": 1}  # the pool is still usable
+
+
+async def test_hostile_dead_letter_text_is_stored(db_pool: AsyncPool, migrated_db: str) -> None:
+    batch = RowBatch()
+    batch.add_dead_letter(
+        time=T0,
+        reason="not_utf8",
+        error_class="NotUtf8",
+        topic="t",
+        partition=0,
+        offset=7,
+        vehicle_id="V\x00",
+        detail="nul\x00byte and a lone surrogate \udcff",
+    )
+    assert (await BatchWriter(db_pool).write(batch)).rows_by_table == {"dead_letters": 1}
+    with psycopg.connect(migrated_db) as conn:
+        row = conn.execute("SELECT vehicle_id, detail FROM dead_letters").fetchone()
+    assert row == ("V\ufffd", "nul\ufffdbyte and a lone surrogate ?")
 
 
 async def test_empty_batch_writes_nothing(db_pool: AsyncPool) -> None:

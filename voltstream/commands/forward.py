@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from voltstream.settings import Settings
+
 SEVERITIES = ["info", "warning", "major", "critical"]
 
 
@@ -96,9 +98,7 @@ def _overrides(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from voltstream.settings import Settings
-
+def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings().with_services(bootstrap_servers=args.bootstrap_servers)
     metrics = _overrides(args, ["metrics_host", "metrics_port"])
     if metrics:

@@ -61,7 +61,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     )
     parser.add_argument("--snapshot-period", type=float, default=30.0, help="seconds (30)")
     parser.add_argument("--sample-period", type=float, default=5.0, help="seconds, 0 = none (5)")
-    parser.add_argument("--parked-period", type=float, default=300.0, help="seconds (300)")
+    parser.add_argument("--parked-period", type=float, default=180.0, help="seconds (180)")
     parser.add_argument(
         "--bms-capacity",
         choices=["noisy", "nominal"],

@@ -83,8 +83,12 @@ def _migrate_locked(
     conn: Connection, migrations: list[Migration], settings: DatabaseSettings
 ) -> MigrationReport:
     conn.execute(_HISTORY_DDL)
-    status = ensure_timescale(conn, settings.timescale)
     history = _history(conn)
+    if settings.timescale == "auto" and {row.mode for row in history.values()} == {"plain"}:
+        # auto keeps the mode the database was first migrated in.
+        status = TimescaleStatus(enabled=False)
+    else:
+        status = ensure_timescale(conn, settings.timescale)
     warnings = _verify(history, migrations, status, settings)
     variables = policy_variables(settings)
     mode = "timescale" if status.enabled else "plain"
@@ -155,6 +159,11 @@ def _verify(
             if settings.timescale == "on":
                 raise MigrationError(message)
             warnings.append(message)
+    if not status.enabled and any(row.mode == "timescale" for row in history.values()):
+        warnings.append(
+            "the database was migrated with TimescaleDB but it is not used now"
+            f" (timescale={settings.timescale}); new versions run their plain-PostgreSQL files"
+        )
     for message in warnings:
         logger.warning("%s", message)
     return warnings

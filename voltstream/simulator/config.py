@@ -90,7 +90,7 @@ class FleetConfig:
     duration_s: float = 3600.0
     snapshot_period_s: float | None = 30.0
     sample_period_s: float | None = 5.0
-    parked_period_s: float = 300.0
+    parked_period_s: float = 180.0
     batch_size: int = 1
     faults: FaultRates = field(default_factory=lambda: FAULT_PRESETS["default"])
     bms_capacity: BmsCapacityMode = BmsCapacityMode.NOISY

@@ -138,8 +138,8 @@ class PackModel:
         self.r_cell_ohm = self._resistance()
 
     def temperature_scale(self, ambient_c: float) -> float:
-        """How much cell-to-cell temperature offsets are amplified by heating."""
-        return 1.0 + max(self.temp_c - ambient_c, 0.0) / 10.0
+        """How much cell-to-cell temperature offsets are amplified by heating (at most 2x)."""
+        return 1.0 + min(max(self.temp_c - ambient_c, 0.0), 20.0) / 20.0
 
     def cell_voltages(self, current_a: float) -> FloatArray:
         """Measured cell voltages (V): OCV + IR + per-cell offsets + noise."""
