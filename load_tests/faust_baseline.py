@@ -1,5 +1,6 @@
 """Baseline: the straightforward Faust + pydantic agent a user would write first."""
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,5 @@ def faust_main(
     # Stopped by SIGTERM (Faust shuts down gracefully); `stop` is for the cooperative baselines.
     del stop
     worker = Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False)
-    try:
+    with contextlib.suppress(SystemExit):
         worker.execute_from_commandline()
-    except SystemExit:
-        pass

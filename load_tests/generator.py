@@ -108,7 +108,9 @@ class GeneratorSummary:
         }
 
 
-def _reading(spec: FleetSpec, rng: random.Random, vehicle_id: str, timestamp: str) -> dict[str, Any]:
+def _reading(
+    spec: FleetSpec, rng: random.Random, vehicle_id: str, timestamp: str
+) -> dict[str, Any]:
     if spec.kind == "sample":
         return sample_dict(
             vehicle_id,

@@ -1,4 +1,4 @@
-"""Load test of the whole pipeline against baselines: `python -m load_tests.pipeline --mode quick`."""
+"""Load test of the pipeline against baselines: `python -m load_tests.pipeline --mode quick`."""
 
 import argparse
 import contextlib
@@ -26,8 +26,14 @@ from voltstream.services import Services, provision
 logger = logging.getLogger("load_tests")
 
 #: Tables emptied before each scenario when the database is the harness's own (embedded).
-DATA_TABLES = ("pack_telemetry", "pack_cells", "battery_health", "battery_alerts", "dead_letters",
-               "vehicles")
+DATA_TABLES = (
+    "pack_telemetry",
+    "pack_cells",
+    "battery_health",
+    "battery_alerts",
+    "dead_letters",
+    "vehicles",
+)
 
 
 #: Producer window of the slow per-message baseline (it never waits on the window anyway).
@@ -114,7 +120,7 @@ def _storage(url: str) -> dict[str, dict[str, float]]:
         for table in ("pack_telemetry", "pack_cells"):
             conn.execute(f"VACUUM ANALYZE {table}")
             size, rows = conn.execute(
-                f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})"  # noqa: S608
+                f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})"
             ).fetchone() or (0, 0)
             out[table] = {
                 "bytes": float(size),
@@ -184,8 +190,13 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
     raw = result.get("raw_copy") or {}
     ratios: list[dict[str, Any]] = []
 
-    def ratio(name: str, baseline: Outcome | None, mine: Outcome | None = head,
-              target: str = "", baseline_value: float | None = None) -> None:
+    def ratio(
+        name: str,
+        baseline: Outcome | None,
+        mine: Outcome | None = head,
+        target: str = "",
+        baseline_value: float | None = None,
+    ) -> None:
         ratios.append(
             {
                 "baseline": name,
@@ -198,12 +209,16 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
         )
 
     if raw:
-        ratio("raw limit: sink writer on pre-decoded rows", None,
-              baseline_value=raw["sink_writer_readings_per_s"])
+        ratio(
+            "raw limit: sink writer on pre-decoded rows",
+            None,
+            baseline_value=raw["sink_writer_readings_per_s"],
+        )
         ratio("raw limit: plain binary COPY", None, baseline_value=raw["plain_copy_readings_per_s"])
     ratio("raw limit: librdkafka consume(1000), no processing", _find(outcomes, "raw-consume"))
-    ratio("naive: json.loads + INSERT + commit per message", _find(outcomes, "naive"),
-          target=">= 3x")
+    ratio(
+        "naive: json.loads + INSERT + commit per message", _find(outcomes, "naive"), target=">= 3x"
+    )
     ratio("Faust + pydantic agent", _find(outcomes, "faust-pydantic"), target=">= 3.5x")
     samples = _find(outcomes, "voltstream-samples")
     if samples is not None:
@@ -211,14 +226,17 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
     result["ratios"] = [r for r in ratios if not math.isnan(r["baseline_value"])]
     checks: list[dict[str, Any]] = []
     if head is not None:
-        checks.append(_check(">= 10,000 snapshots/s per worker", f"{value:,.0f}/s", value >= 10_000))
+        checks.append(
+            _check(">= 10,000 snapshots/s per worker", f"{value:,.0f}/s", value >= 10_000)
+        )
         naive = _value(_find(outcomes, "naive"))
         if not math.isnan(naive):
             checks.append(_check(">= 3x naive", f"{value / naive:.2f}x", value >= 3 * naive))
         faust = _value(_find(outcomes, "faust-pydantic"))
         if not math.isnan(faust):
-            checks.append(_check(">= 3.5x Faust + pydantic", f"{value / faust:.2f}x",
-                                 value >= 3.5 * faust))
+            checks.append(
+                _check(">= 3.5x Faust + pydantic", f"{value / faust:.2f}x", value >= 3.5 * faust)
+            )
     scale = _find(outcomes, "voltstream-2-workers")
     if scale is not None:
         two = _value(scale)
@@ -228,24 +246,37 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
         row = (paced.figures.get("latency_row_visible_s") or {}).get("p99", math.nan)
         hist = (paced.figures.get("latency_commit_histogram_s") or {}).get("p99", math.nan)
         alert = (paced.figures.get("latency_alert_s") or {}).get("p99", math.nan)
-        checks.append(_check("p99 produce -> committed row < 1 s at 80 % of max",
-                             f"{row:.3f} s (row visible), {hist:.3f} s (histogram)",
-                             None if math.isnan(row) else row < 1.0))
-        checks.append(_check("p99 produce -> critical alert < 2 s at 80 % of max",
-                             f"{alert:.3f} s", None if math.isnan(alert) else alert < 2.0))
+        checks.append(
+            _check(
+                "p99 produce -> committed row < 1 s at 80 % of max",
+                f"{row:.3f} s (row visible), {hist:.3f} s (histogram)",
+                None if math.isnan(row) else row < 1.0,
+            )
+        )
+        checks.append(
+            _check(
+                "p99 produce -> critical alert < 2 s at 80 % of max",
+                f"{alert:.3f} s",
+                None if math.isnan(alert) else alert < 2.0,
+            )
+        )
     mem = result.get("memory")
     if mem:
         per = mem["rss_bytes_per_vehicle"]
-        checks.append(_check("< 2 KB per tracked vehicle",
-                             f"{per:,.0f} B in memory, {mem['to_bytes_mean']:,.0f} B serialized",
-                             per < 2048))
+        checks.append(
+            _check(
+                "< 2 KB per tracked vehicle",
+                f"{per:,.0f} B in memory, {mem['to_bytes_mean']:,.0f} B serialized",
+                per < 2048,
+            )
+        )
     result["targets"] = checks
 
 
 def execute(args: argparse.Namespace) -> dict[str, Any]:
     """Run the selected scenarios and return the result document (also written to --out)."""
     sizes = QUICK if args.mode == "quick" else FULL
-    k = args.readings_per_message or (10 if args.mode == "full" else 10)
+    k = args.readings_per_message or 10
     only = set(args.only.split(",")) if args.only else None
 
     def wanted(name: str) -> bool:
@@ -298,18 +329,37 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             print("-- raw database limit ...", flush=True)
             if owns_db:
                 _truncate(services.database_url)
-            raw = rawcopy.measure(services.database_url, replace(snap, prefix=runner.run_id + "rc"),
-                                  sizes.raw_copy_readings)
+            raw = rawcopy.measure(
+                services.database_url,
+                replace(snap, prefix=runner.run_id + "rc"),
+                sizes.raw_copy_readings,
+            )
             result["raw_copy"] = {"kind": "snapshot", **raw}
 
         steps.append(("memory", do_memory))
         steps.append(("raw-copy", do_raw_copy))
-        steps.append(("raw-consume", lambda: _ignore(runner.scenario(Scenario(
-            "raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s)))))
+        steps.append(
+            (
+                "raw-consume",
+                lambda: _ignore(
+                    runner.scenario(
+                        Scenario("raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s)
+                    )
+                ),
+            )
+        )
 
         def do_max() -> None:
-            runner.scenario(Scenario("voltstream-max", "voltstream", snap, sizes.max_messages,
-                                     sizes.max_s, profile=args.profile))
+            runner.scenario(
+                Scenario(
+                    "voltstream-max",
+                    "voltstream",
+                    snap,
+                    sizes.max_messages,
+                    sizes.max_s,
+                    profile=args.profile,
+                )
+            )
             if owns_db:
                 result["storage"] = _storage(services.database_url)
 
@@ -321,31 +371,119 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             if math.isnan(rate) or rate <= 0:
                 result["notes"].append("paced run skipped: no maximum rate measured")
                 return
-            runner.scenario(Scenario("voltstream-paced", "voltstream", snap, 10**9, sizes.paced_s,
-                                     rate=rate, alert_interval_s=sizes.alert_interval_s,
-                                     probe=True))
+            runner.scenario(
+                Scenario(
+                    "voltstream-paced",
+                    "voltstream",
+                    snap,
+                    10**9,
+                    sizes.paced_s,
+                    rate=rate,
+                    alert_interval_s=sizes.alert_interval_s,
+                    probe=True,
+                )
+            )
 
         steps.append(("voltstream-paced", do_paced))
         if args.workers >= 2:
-            steps.append(("voltstream-2-workers", lambda: _ignore(runner.scenario(Scenario(
-                "voltstream-2-workers", "voltstream", snap, sizes.scaleout_messages, sizes.max_s,
-                workers=args.workers)))))
+            steps.append(
+                (
+                    "voltstream-2-workers",
+                    lambda: _ignore(
+                        runner.scenario(
+                            Scenario(
+                                "voltstream-2-workers",
+                                "voltstream",
+                                snap,
+                                sizes.scaleout_messages,
+                                sizes.max_s,
+                                workers=args.workers,
+                            )
+                        )
+                    ),
+                )
+            )
         if args.mode == "full" and k != 1:
             single = replace(snap, readings_per_message=1)
-            steps.append(("voltstream-single", lambda: _ignore(runner.scenario(Scenario(
-                "voltstream-single", "voltstream", single, sizes.single_messages, sizes.max_s)))))
+            steps.append(
+                (
+                    "voltstream-single",
+                    lambda: _ignore(
+                        runner.scenario(
+                            Scenario(
+                                "voltstream-single",
+                                "voltstream",
+                                single,
+                                sizes.single_messages,
+                                sizes.max_s,
+                            )
+                        )
+                    ),
+                )
+            )
         if args.mode == "full":
-            steps.append(("voltstream-samples", lambda: _ignore(runner.scenario(Scenario(
-                "voltstream-samples", "voltstream", sample, sizes.samples_messages,
-                sizes.max_s)))))
-        steps.append(("naive", lambda: _ignore(runner.scenario(Scenario(
-            "naive", "naive", snap, 10**9, sizes.naive_s, window_bytes=SLOW_WINDOW)))))
+            steps.append(
+                (
+                    "voltstream-samples",
+                    lambda: _ignore(
+                        runner.scenario(
+                            Scenario(
+                                "voltstream-samples",
+                                "voltstream",
+                                sample,
+                                sizes.samples_messages,
+                                sizes.max_s,
+                            )
+                        )
+                    ),
+                )
+            )
+        steps.append(
+            (
+                "naive",
+                lambda: _ignore(
+                    runner.scenario(
+                        Scenario(
+                            "naive", "naive", snap, 10**9, sizes.naive_s, window_bytes=SLOW_WINDOW
+                        )
+                    )
+                ),
+            )
+        )
         if args.mode == "full":
-            steps.append(("naive-samples", lambda: _ignore(runner.scenario(Scenario(
-                "naive-samples", "naive", sample, 10**9, sizes.naive_s,
-                window_bytes=SLOW_WINDOW)))))
-        steps.append(("faust-pydantic", lambda: _ignore(runner.scenario(Scenario(
-            "faust-pydantic", "faust_pydantic", snap, sizes.faust_messages, sizes.faust_s)))))
+            steps.append(
+                (
+                    "naive-samples",
+                    lambda: _ignore(
+                        runner.scenario(
+                            Scenario(
+                                "naive-samples",
+                                "naive",
+                                sample,
+                                10**9,
+                                sizes.naive_s,
+                                window_bytes=SLOW_WINDOW,
+                            )
+                        )
+                    ),
+                )
+            )
+        steps.append(
+            (
+                "faust-pydantic",
+                lambda: _ignore(
+                    runner.scenario(
+                        Scenario(
+                            "faust-pydantic",
+                            "faust_pydantic",
+                            snap,
+                            sizes.faust_messages,
+                            sizes.faust_s,
+                        )
+                    )
+                ),
+            )
+        )
         for name, step in steps:
             if wanted(name):
                 try:
@@ -384,21 +522,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m load_tests.pipeline", description=__doc__)
     parser.add_argument("--mode", choices=("quick", "full"), default="quick")
     parser.add_argument("--out", default="load_tests/results", help="output directory")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="scale-out run with this many workers (full default 2, quick 1)")
-    parser.add_argument("--readings-per-message", type=int, default=None,
-                        help="readings per Kafka message (batch envelope when > 1; default 10)")
-    parser.add_argument("--paced-rate", type=float, default=None,
-                        help="messages/s of the latency run (default 80 %% of the measured max)")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy the worker during the max-throughput run (SVG + hot spots)")
-    parser.add_argument("--only", default="",
-                        help="comma-separated steps: memory, raw-copy, raw-consume, voltstream-max,"
-                        " voltstream-paced, voltstream-2-workers, voltstream-single,"
-                        " voltstream-samples, naive, naive-samples, faust-pydantic")
-    parser.add_argument("--truncate", action="store_true",
-                        help="empty the data tables before each scenario on a configured database"
-                        " (always done on the embedded one)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="scale-out run with this many workers (full default 2, quick 1)",
+    )
+    parser.add_argument(
+        "--readings-per-message",
+        type=int,
+        default=None,
+        help="readings per Kafka message (batch envelope when > 1; default 10)",
+    )
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=None,
+        help="messages/s of the latency run (default 80 %% of the measured max)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the worker during the max-throughput run (SVG + hot spots)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated steps: memory, raw-copy, raw-consume, voltstream-max,"
+        " voltstream-paced, voltstream-2-workers, voltstream-single,"
+        " voltstream-samples, naive, naive-samples, faust-pydantic",
+    )
+    parser.add_argument(
+        "--truncate",
+        action="store_true",
+        help="empty the data tables before each scenario on a configured database"
+        " (always done on the embedded one)",
+    )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing step")
     args = parser.parse_args(argv)
     if args.workers is None:

@@ -90,7 +90,9 @@ def measure(
 ) -> dict[str, Any]:
     """Readings/s the sink writer and a plain binary COPY store, rows prepared beforehand."""
     base = datetime.now(UTC).replace(microsecond=0)
-    writer_items = readings(FleetSpec(**{**spec.__dict__, "prefix": spec.prefix + "w"}), count, base)
+    writer_items = readings(
+        FleetSpec(**{**spec.__dict__, "prefix": spec.prefix + "w"}), count, base
+    )
     copy_items = readings(FleetSpec(**{**spec.__dict__, "prefix": spec.prefix + "c"}), count, base)
     writer_batches = row_batches(writer_items, batch_readings)
     copy_batches = row_batches(copy_items, batch_readings)

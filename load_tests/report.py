@@ -112,7 +112,12 @@ def markdown(result: dict[str, Any]) -> str:
             for t, v in storage.items()
             if v["rows"]
         ]
-        lines += ["", "Storage (pg_total_relation_size / rows, after the headline run): " + "; ".join(parts) + "."]
+        lines += [
+            "",
+            "Storage (pg_total_relation_size / rows, after the headline run): "
+            + "; ".join(parts)
+            + ".",
+        ]
     for s in result["scenarios"]:
         alerts = s.get("latency_alert_s")
         if alerts:
@@ -125,12 +130,14 @@ def markdown(result: dict[str, Any]) -> str:
             ]
         prof = s.get("profile")
         if prof and prof.get("self"):
-            lines += ["", f"Profile of {s['name']} (py-spy, {prof['samples']} samples; self time):", ""]
+            lines += [
+                "",
+                f"Profile of {s['name']} (py-spy, {prof['samples']} samples; self time):",
+                "",
+            ]
             lines += [f"- {p['percent']:.1f}% {p['frame']}" for p in prof["self"][:10]]
             lines += ["", "Inclusive time in project code:", ""]
-            lines += [
-                f"- {p['percent']:.1f}% {p['frame']}" for p in prof["inclusive_project"][:15]
-            ]
+            lines += [f"- {p['percent']:.1f}% {p['frame']}" for p in prof["inclusive_project"][:15]]
     for note in result.get("notes", []):
         lines += ["", f"Note: {note}"]
     return "\n".join(lines) + "\n"

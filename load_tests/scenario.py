@@ -97,7 +97,7 @@ def ensure_topics(services: Services, topics: Sequence[str]) -> None:
         for future in futures.values():
             try:
                 future.result(30)
-            except Exception as exc:  # noqa: BLE001 - "already exists" is fine
+            except Exception as exc:
                 logger.debug("create topic: %s", exc)
         return
     producer = Producer({"bootstrap.servers": services.bootstrap_servers, "log_level": 3})
@@ -105,9 +105,7 @@ def ensure_topics(services: Services, topics: Sequence[str]) -> None:
         producer.list_topics(topic, timeout=10)
 
 
-def _child_config(
-    scenario: Scenario, topology: Topology, workdir: Path
-) -> dict[str, Any]:
+def _child_config(scenario: Scenario, topology: Topology, workdir: Path) -> dict[str, Any]:
     return {
         "bootstrap_servers": topology.bootstrap_servers,
         "database_url": topology.database_url,
@@ -158,7 +156,7 @@ class Profiler:
         common += ["--rate", "100", "--nonblocking", "--function"]
         for fmt, path in (("flamegraph", self.svg), ("raw", self.raw)):
             self._procs.append(
-                subprocess.Popen(  # noqa: S603 - py-spy from PATH, our arguments
+                subprocess.Popen(
                     [*common, "--format", fmt, "-o", str(path)],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
@@ -221,7 +219,9 @@ def _sustained(samples: Sequence[Sample], total: int) -> tuple[float, float, flo
     first = next((s.t for s in samples if s.committed > 0), None)
     last = crossing(total)
     lo, hi = crossing(0.1 * total), crossing(0.9 * total)
-    sustained = (0.8 * total) / (hi - lo) if lo is not None and hi is not None and hi > lo else math.nan
+    sustained = (
+        (0.8 * total) / (hi - lo) if lo is not None and hi is not None and hi > lo else math.nan
+    )
     if first is None or last is None or last <= first:
         return sustained, math.nan, math.nan
     return sustained, total / (last - first), last - first
@@ -320,7 +320,9 @@ def run(
         services.embedded_kafka,
     )
     spec = scenario.spec
-    ensure_topics(services, [topology.telemetry, topology.alerts, f"{prefix}.battery.telemetry.dlq"])
+    ensure_topics(
+        services, [topology.telemetry, topology.alerts, f"{prefix}.battery.telemetry.dlq"]
+    )
     target = make_target(scenario, services, topology, workdir / scenario.name)
     outcome = Outcome(scenario)
     outcome.figures["load_average_before"] = os.getloadavg()[0]
@@ -329,7 +331,9 @@ def run(
     outcome.figures["startup_s"] = time.time() - started_at
     listener: AlertListener | None = None
     if scenario.alert_interval_s:
-        listener = AlertListener(services.bootstrap_servers, topology.alerts, f"{topology.group}-al")
+        listener = AlertListener(
+            services.bootstrap_servers, topology.alerts, f"{topology.group}-al"
+        )
         listener.start()
         listener.wait_ready()
     base = _warm_up(scenario, target, topology)
@@ -441,9 +445,7 @@ def run(
         f["alerts_received"] = len(first)
         f["alert_types"] = types
         f["latency_alert_s"] = percentiles(list(first.values()))
-        outcome.series["alert_t"] = [
-            round(injected[v] - sampler.started, 3) for v in first
-        ]
+        outcome.series["alert_t"] = [round(injected[v] - sampler.started, 3) for v in first]
         outcome.series["alert_latency_s"] = list(first.values())
     if profiler is not None:
         f["profile"] = profiler.finish()

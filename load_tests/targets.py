@@ -1,4 +1,4 @@
-"""Systems under test: the voltstream worker(s) and the baseline consumers, each in its own process."""
+"""Systems under test: voltstream worker(s) and the baseline consumers, each in its own process."""
 
 import multiprocessing
 import time
@@ -145,7 +145,7 @@ class VoltstreamTarget:
     def histograms(self, name: str) -> dict[float, float]:
         """Cumulative bucket counts of histogram `name` summed over the workers: {le: count}."""
         out: dict[float, float] = {}
-        prefix = f"{name}_bucket{{le=\""
+        prefix = f'{name}_bucket{{le="'
         for metrics in self.scrape():
             for key, value in metrics.items():
                 if key.startswith(prefix):
@@ -311,7 +311,7 @@ def _naive_params(reading: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
 def naive_main(
     config: dict[str, Any], consumed: Any, committed: Any, ready: Any, stop: Any
 ) -> None:
-    """Seed 003's design on Kafka: per message json.loads, INSERT, database commit, offset commit."""
+    """Seed 003's design on Kafka: per message json.loads, INSERT(s), DB commit, offset commit."""
     import json
 
     import psycopg
@@ -325,7 +325,7 @@ def naive_main(
         if message is None or message.error() is not None:
             continue
         body = json.loads(message.value())
-        items = body["readings"] if "readings" in body else [body]
+        items = body.get("readings", [body])
         with conn.cursor() as cur:
             for item in items:
                 sql, params = _naive_params(item)

@@ -7,8 +7,6 @@ from streams.analytics.profiles import CalibrationProfile
 
 # Serialized form of a tracker: flat list of numbers / None (see ``ChargeSessionTracker.dump``).
 SessionState = list[Any]
-_W_PREV = 0.5
-_EDGE = 0.5
 
 
 class CapacityObservation(NamedTuple):
@@ -55,6 +53,9 @@ class ChargeSessionTracker:
         "_e1_ah",
         "_e1_soc",
         "_e1_t",
+        "_e0_inc",
+        "_e1_inc",
+        "_flat",
         "_i_sq",
         "_last_i",
         "_last_soc",
@@ -87,6 +88,9 @@ class ChargeSessionTracker:
         self._i_sq = 0.0
         self._v_sum = 0.0
         self._v_n = 0
+        self._e0_inc = 0.0
+        self._e1_inc = 0.0
+        self._flat = 0
 
     @property
     def active(self) -> bool:
@@ -145,6 +149,9 @@ class ChargeSessionTracker:
         self._i_sq = 0.0
         self._v_sum = 0.0
         self._v_n = 0
+        self._e0_inc = 0.0
+        self._e1_inc = 0.0
+        self._flat = 0
 
     def _advance(
         self,
@@ -158,7 +165,10 @@ class ChargeSessionTracker:
     ) -> CapacityObservation | None:
         if current <= -profile.session_min_current_a:
             return self._close(profile)  # discharging again: the session ended at the last point
-        inc = (self._last_i * _W_PREV + current * (1.0 - _W_PREV)) * dt / 3600.0
+        if profile.current_is_interval_mean:
+            inc = current * dt / 3600.0  # the value is the mean over (last_t, t]
+        else:
+            inc = (self._last_i + current) * dt / 7200.0  # instantaneous values: trapezoid
         ah_before = self._ah
         self._ah = ah_before + inc
         self._samples += 1
@@ -170,14 +180,17 @@ class ChargeSessionTracker:
         if soc != self._last_soc:
             step = abs(soc - self._last_soc)
             self._min_step = min(self._min_step, step)
-            edge_ah = ah_before + inc * _EDGE
             if self._e0_ah is None:
-                self._e0_ah = edge_ah
+                self._e0_ah = ah_before
+                self._e0_inc = inc
                 self._e0_soc = soc
                 self._e0_t = t
-            self._e1_ah = edge_ah
+            self._e1_ah = ah_before
+            self._e1_inc = inc
             self._e1_soc = soc
             self._e1_t = t
+        elif current >= profile.session_min_current_a:
+            self._flat += 1
         if current < profile.session_min_current_a:
             if self._below_since is None:
                 self._below_since = t
@@ -191,8 +204,16 @@ class ChargeSessionTracker:
         self._active = False
         end = self._last_t if self._last_t is not None else self._start
         e0 = self._e0_ah
+        # An SOC step happened somewhere inside its interval: with a quantised SOC (most charging
+        # samples repeat the previous value) the crossing is on average mid-interval; with a
+        # fine SOC the value at t already includes the whole interval's charge.
+        frac = 0.5 if 3 * self._flat > self._samples else 1.0
         swing = self._e1_soc - self._e0_soc if e0 is not None else 0.0
-        ah = self._e1_ah - e0 if e0 is not None else 0.0
+        ah = (
+            (self._e1_ah + frac * self._e1_inc) - (e0 + frac * self._e0_inc)
+            if e0 is not None
+            else 0.0
+        )
         capacity = ah / (swing / 100.0) if swing > 0.0 else math.nan
         samples = self._samples
         mean_v = self._v_sum / self._v_n if self._v_n else None
@@ -250,6 +271,9 @@ class ChargeSessionTracker:
             self._i_sq,
             self._v_sum,
             self._v_n,
+            self._e0_inc,
+            self._e1_inc,
+            self._flat,
         ]
 
     @classmethod
@@ -276,6 +300,9 @@ class ChargeSessionTracker:
             i_sq,
             v_sum,
             v_n,
+            e0_inc,
+            e1_inc,
+            flat,
         ) = data
         tr._last_t = None if last_t is None else float(last_t)
         tr._last_i = float(last_i)
@@ -296,4 +323,7 @@ class ChargeSessionTracker:
         tr._i_sq = float(i_sq)
         tr._v_sum = float(v_sum)
         tr._v_n = int(v_n)
+        tr._e0_inc = float(e0_inc)
+        tr._e1_inc = float(e1_inc)
+        tr._flat = int(flat)
         return tr

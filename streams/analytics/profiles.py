@@ -72,7 +72,10 @@ class CalibrationProfile:
     fire_after_readings: int = 1
     fire_after_overrides: tuple[tuple[str, int], ...] = ()
     clear_after_readings: int = 3
-    # charge sessions (coulomb counting)
+    # charge sessions (coulomb counting). current_is_interval_mean: the reported current is the
+    # mean over the interval since the previous reading (telematics averaging; the simulator's
+    # convention) -> rectangle rule; False: instantaneous samples -> trapezoid rule.
+    current_is_interval_mean: bool = True
     session_min_current_a: float = 0.5
     session_end_hold_s: float = 120.0
     session_max_gap_s: float = 120.0

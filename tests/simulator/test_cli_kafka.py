@@ -34,8 +34,9 @@ def test_simulate_produces_to_kafka(kafka_bootstrap: str, tmp_path: Path) -> Non
     try:
         while len(received) < len(expected) and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=1.0):
-                if msg.error() is None:
-                    received.append((msg.key(), msg.value()))
+                key, value = msg.key(), msg.value()
+                if msg.error() is None and isinstance(key, bytes) and isinstance(value, bytes):
+                    received.append((key, value))
     finally:
         consumer.close()
     assert sorted(v for _, v in received) == sorted(expected)

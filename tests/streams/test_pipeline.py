@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from streams import dlq
 from tests.streams.builders import batch, encode, sample, series, snapshot
@@ -234,3 +235,52 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         )
     assert _count(url, "SELECT count(*) FROM pack_telemetry") == len(messages)
     assert _count(url, "SELECT count(*) FROM pack_cells") == len(messages) // 5
+
+
+def _set_connections(admin_url: str, name: str, allowed: bool) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+
+
+def test_database_outage_is_retried_without_losing_or_skipping_messages(
+    pipeline_env: dict[str, str], workdir: Path
+) -> None:
+    url = pipeline_env["DATABASE_URL"]
+    name = str(conninfo_to_dict(url)["dbname"])
+    admin = make_conninfo(url, dbname="postgres")
+    bootstrap = pipeline_env["KAFKA_BOOTSTRAP_SERVERS"]
+    telemetry = _topic(pipeline_env, "battery.telemetry")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    first = [(b"EV-DB", encode(sample("EV-DB", t))) for t in series(start, 20, 5.0)]
+    during = [
+        (b"EV-DB", encode(sample("EV-DB", t)))
+        for t in series(start + timedelta(minutes=5), 30, 5.0)
+    ]
+    with WorkerProcess(pipeline_env, workdir=workdir) as worker:
+        produce(bootstrap, telemetry, first)
+        wait_until(
+            lambda: _count(url, "SELECT count(*) FROM pack_telemetry") == 20, 60, "first rows"
+        )
+        _set_connections(admin, name, allowed=False)
+        try:
+            produce(bootstrap, telemetry, during)
+            wait_until(
+                lambda: metric_sum(worker.scrape(), "voltstream_db_retries_total") >= 2,
+                60,
+                "the worker to retry the failing write",
+            )
+            assert worker.alive()
+        finally:
+            _set_connections(admin, name, allowed=True)
+        wait_until(
+            lambda: _count(url, "SELECT count(*) FROM pack_telemetry") == 50,
+            90,
+            "rows after outage",
+        )
+        assert worker.alive()
