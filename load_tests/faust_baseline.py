@@ -8,6 +8,7 @@ from typing import Any
 from schemas.telemetry import PackSample, PackSnapshot, Reading, TelemetryBatch
 from streams.analytics.profiles import DEFAULT_PROFILE
 from streams.analytics.state import VehicleState
+from streams.analytics.stats import pack_stats
 from streams.sink.rows import RowBatch
 
 
@@ -61,7 +62,7 @@ def faust_main(
             pools.append(await open_pool(DatabaseSettings(), config["database_url"]))
         return BatchWriter(pools[0])
 
-    @app.agent(topic, concurrency=1)  # type: ignore[untyped-decorator]
+    @app.agent(topic, concurrency=1)
     async def telemetry(stream: Any) -> None:
         sink = await writer()
         async for values in stream.take(config["take"], within=config["within"]):
@@ -75,7 +76,8 @@ def faust_main(
                         state = states[reading.vehicle_id] = VehicleState(reading.vehicle_id)
                     outcome = state.process(reading, DEFAULT_PROFILE)
                     if isinstance(reading, PackSnapshot):
-                        batch.add_snapshot(reading, outcome.stats, outcome.late, ingested_at)
+                        stats = outcome.stats or pack_stats(reading)
+                        batch.add_snapshot(reading, stats, outcome.late, ingested_at)
                     else:
                         batch.add_sample(reading, outcome.late, ingested_at)
                     for alert in outcome.alerts:

@@ -8,7 +8,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped,unused-ignore]
 
 from load_tests.generator import FleetSpec
 from load_tests.rawcopy import readings

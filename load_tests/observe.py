@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psutil
+import psutil  # type: ignore[import-untyped,unused-ignore]
 
 logger = logging.getLogger(__name__)
 

@@ -276,6 +276,8 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
 def execute(args: argparse.Namespace) -> dict[str, Any]:
     """Run the selected scenarios and return the result document (also written to --out)."""
     sizes = QUICK if args.mode == "quick" else FULL
+    if args.messages:
+        sizes = replace(sizes, max_messages=args.messages)
     k = args.readings_per_message or 10
     only = set(args.only.split(",")) if args.only else None
 
@@ -533,6 +535,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=None,
         help="readings per Kafka message (batch envelope when > 1; default 10)",
+    )
+    parser.add_argument(
+        "--messages", type=int, default=None, help="messages of the max-throughput run"
     )
     parser.add_argument(
         "--paced-rate",

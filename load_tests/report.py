@@ -57,7 +57,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {s['name']} | {s['system']} | {shape} | {_num(s.get('readings_per_s'))}"
             f" | {_num(s.get('messages_per_s'))} | {_num(s.get('readings_per_cpu_s'))}"
-            f" | {_num(s.get('cpu_ms_per_1k_readings'))} ({_num(s.get('db_cpu_ms_per_1k_readings'))})"
+            f" | {_num(s.get('cpu_ms_per_1k_readings'))}"
+            f" ({_num(s.get('db_cpu_ms_per_1k_readings'))})"
             f" | {_num(s.get('peak_rss_mb'))} | {lat} | {_ms(hist.get('p99'))}"
             f" | {_num(s.get('load_average_before'), 1)}"
             f" | {'yes' if s.get('complete') else 'NO'} |"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import psutil
+import psutil  # type: ignore[import-untyped,unused-ignore]
 
 from load_tests.faust_baseline import faust_main
 from load_tests.generator import FleetSpec, Generator, RunPlan
@@ -89,7 +89,7 @@ class Outcome:
 def ensure_topics(services: Services, topics: Sequence[str]) -> None:
     """Make the topics exist (the mock cluster creates them on a metadata request)."""
     from confluent_kafka import Producer
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     if not services.embedded_kafka:
         admin = AdminClient({"bootstrap.servers": services.bootstrap_servers})
@@ -260,7 +260,7 @@ def postgres_cpu_s(database_url: str) -> float:
         return 0.0
     try:
         own = postmaster.cpu_times()  # children_*: backends that exited and were reaped
-        total = own.user + own.system + own.children_user + own.children_system
+        total: float = own.user + own.system + own.children_user + own.children_system
         children = postmaster.children(recursive=True)
     except psutil.Error:
         return 0.0
@@ -437,10 +437,14 @@ def run(
         first: dict[str, float] = {}
         types: dict[str, int] = {}
         for alert in listener.alerts:
-            if alert.vehicle_id in injected and alert.severity == "critical":
-                if alert.state == "firing" and alert.vehicle_id not in first:
-                    first[alert.vehicle_id] = alert.received_at - injected[alert.vehicle_id]
-                    types[alert.type] = types.get(alert.type, 0) + 1
+            if (
+                alert.vehicle_id in injected
+                and alert.severity == "critical"
+                and alert.state == "firing"
+                and alert.vehicle_id not in first
+            ):
+                first[alert.vehicle_id] = alert.received_at - injected[alert.vehicle_id]
+                types[alert.type] = types.get(alert.type, 0) + 1
         f["alerts_injected"] = len(injected)
         f["alerts_received"] = len(first)
         f["alert_types"] = types

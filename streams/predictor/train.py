@@ -43,7 +43,7 @@ class TrainConfig:
     hidden2: int = 32
     dropout: float = 0.2
     seed: int = 7
-    threads: int = 2
+    threads: int = 1
 
 
 @dataclass(frozen=True, slots=True)
