@@ -71,9 +71,12 @@ class RunPlan:
     window_bytes: int = 24 << 20
     """Uncompressed bytes produced but not yet consumed, at most (the mock broker keeps ~5 MB
     per partition, compressed)."""
+    window_messages: int = 5_000
+    """...and at most this many messages (about two of the worker's flushes)."""
     alert_interval_s: float = 0.0
     """Inject a critical thermal event this often (0: never)."""
-    topic: str = "battery.telemetry"
+    topics: tuple[str, ...] = ("battery.telemetry",)
+    """Vehicle i goes to topics[i % len(topics)] (several: one per independent worker)."""
     bootstrap_servers: str = ""
 
 
@@ -247,7 +250,7 @@ def generate(
 
     templates = build_templates(spec)
     message_bytes = sum(len(t.data) for t in templates) / len(templates)
-    window = max(1, int(plan.window_bytes // message_bytes))
+    window = max(1, min(plan.window_messages, int(plan.window_bytes // message_bytes)))
     producer = Producer(producer_config(plan.bootstrap_servers))
     ids = [spec.vehicle_id(i).encode() for i in range(spec.vehicles)]
     last_sent = [0.0] * spec.vehicles
@@ -258,7 +261,8 @@ def generate(
     summary.started_at = time.time()
     deadline = summary.started_at + plan.duration_s
     next_alert = summary.started_at + plan.alert_interval_s if plan.alert_interval_s else None
-    topic = plan.topic
+    topics = plan.topics
+    n_topics = len(topics)
     produce = producer.produce
     sent = 0
     vehicle = 0
@@ -286,7 +290,7 @@ def generate(
             value = render(templates[variant], ids[vehicle], stamps)
             while True:
                 try:
-                    produce(topic, value, ids[vehicle])
+                    produce(topics[vehicle % n_topics], value, ids[vehicle])
                     break
                 except BufferError:
                     producer.poll(0.05)
@@ -302,7 +306,7 @@ def generate(
             alert_vehicle = spec.alert_vehicle_id(len(summary.alerts))
             at = time.time()
             produce(
-                topic,
+                topics[0],
                 hot_snapshot(spec, alert_vehicle, stamp(int(at * 1000)).decode()),
                 alert_vehicle.encode(),
             )

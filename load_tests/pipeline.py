@@ -314,14 +314,23 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         if services.embedded_kafka:
             result["notes"].append(
                 "librdkafka's mock cluster creates every topic with 4 partitions and has no"
-                " setting to change that (only test.mock.num.brokers / test.mock.broker.rtt),"
-                " so 2 workers split 4 partitions 2/2."
+                " setting to change that (only test.mock.num.brokers / test.mock.broker.rtt):"
+                " workers of one consumer group split 4 partitions."
             )
         owns_db = services.embedded_postgres or args.truncate
+        scaleout = args.scaleout or ("shards" if services.embedded_kafka else "group")
+        result["scaleout"] = scaleout
+        if scaleout == "shards" and args.workers >= 2:
+            result["notes"].append(
+                "scale-out measured as independent shards (each worker its own topic and"
+                " consumer group, vehicles split between them): on the mock cluster a second"
+                " Faust member in one group never becomes ready (aiokafka: 'Unexpected error"
+                " from SyncGroup: [Error 42] InvalidRequestError'). Use --scaleout group"
+                " against a real Kafka."
+            )
         runner = Runner(services, workdir, out_dir, owns_db, sizes.warmup_readings)
         snap = FleetSpec(kind="snapshot", vehicles=sizes.vehicles, readings_per_message=k)
         sample = FleetSpec(kind="sample", vehicles=sizes.sample_vehicles, readings_per_message=1)
-        steps: list[tuple[str, Callable[[], None]]] = []
 
         def do_memory() -> None:
             print("-- memory per vehicle ...", flush=True)
@@ -331,25 +340,9 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             print("-- raw database limit ...", flush=True)
             if owns_db:
                 _truncate(services.database_url)
-            raw = rawcopy.measure(
-                services.database_url,
-                replace(snap, prefix=runner.run_id + "rc"),
-                sizes.raw_copy_readings,
-            )
+            spec = replace(snap, prefix=runner.run_id + "rc")
+            raw = rawcopy.measure(services.database_url, spec, sizes.raw_copy_readings)
             result["raw_copy"] = {"kind": "snapshot", **raw}
-
-        steps.append(("memory", do_memory))
-        steps.append(("raw-copy", do_raw_copy))
-        steps.append(
-            (
-                "raw-consume",
-                lambda: _ignore(
-                    runner.scenario(
-                        Scenario("raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s)
-                    )
-                ),
-            )
-        )
 
         def do_max() -> None:
             runner.scenario(
@@ -365,11 +358,9 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             if owns_db:
                 result["storage"] = _storage(services.database_url)
 
-        steps.append(("voltstream-max", do_max))
-
         def do_paced() -> None:
             head = _find(runner.outcomes, "voltstream-max")
-            rate = args.paced_rate or (0.8 * _value(head, "messages_per_s") if head else math.nan)
+            rate = args.paced_rate or 0.8 * _value(head, "messages_per_s")
             if math.isnan(rate) or rate <= 0:
                 result["notes"].append("paced run skipped: no maximum rate measured")
                 return
@@ -386,106 +377,79 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
 
-        steps.append(("voltstream-paced", do_paced))
-        if args.workers >= 2:
-            steps.append(
-                (
-                    "voltstream-2-workers",
-                    lambda: _ignore(
-                        runner.scenario(
-                            Scenario(
-                                "voltstream-2-workers",
-                                "voltstream",
-                                snap,
-                                sizes.scaleout_messages,
-                                sizes.max_s,
-                                workers=args.workers,
-                            )
-                        )
-                    ),
-                )
+        full = args.mode == "full"
+        single = replace(snap, readings_per_message=1)
+        scenarios = [
+            Scenario("raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s),
+            Scenario(
+                "voltstream-2-workers",
+                "voltstream",
+                snap,
+                sizes.scaleout_messages,
+                sizes.max_s,
+                workers=args.workers,
+                profile=args.profile,
+                shards=args.workers if scaleout == "shards" else 1,
             )
-        if args.mode == "full" and k != 1:
-            single = replace(snap, readings_per_message=1)
-            steps.append(
-                (
-                    "voltstream-single",
-                    lambda: _ignore(
-                        runner.scenario(
-                            Scenario(
-                                "voltstream-single",
-                                "voltstream",
-                                single,
-                                sizes.single_messages,
-                                sizes.max_s,
-                            )
-                        )
-                    ),
-                )
+            if args.workers >= 2
+            else None,
+            Scenario(
+                "voltstream-single",
+                "voltstream",
+                single,
+                sizes.single_messages,
+                sizes.max_s,
+                profile=args.profile,
             )
-        if args.mode == "full":
-            steps.append(
-                (
-                    "voltstream-samples",
-                    lambda: _ignore(
-                        runner.scenario(
-                            Scenario(
-                                "voltstream-samples",
-                                "voltstream",
-                                sample,
-                                sizes.samples_messages,
-                                sizes.max_s,
-                            )
-                        )
-                    ),
-                )
+            if full and k != 1
+            else None,
+            Scenario(
+                "voltstream-samples",
+                "voltstream",
+                sample,
+                sizes.samples_messages,
+                sizes.max_s,
+                profile=args.profile,
             )
-        steps.append(
-            (
-                "naive",
-                lambda: _ignore(
-                    runner.scenario(
-                        Scenario(
-                            "naive", "naive", snap, 10**9, sizes.naive_s, window_bytes=SLOW_WINDOW
-                        )
-                    )
-                ),
+            if full
+            else None,
+            Scenario("naive", "naive", snap, 10**9, sizes.naive_s, window_bytes=SLOW_WINDOW),
+            Scenario(
+                "naive-samples", "naive", sample, 10**9, sizes.naive_s, window_bytes=SLOW_WINDOW
             )
-        )
-        if args.mode == "full":
-            steps.append(
-                (
-                    "naive-samples",
-                    lambda: _ignore(
-                        runner.scenario(
-                            Scenario(
-                                "naive-samples",
-                                "naive",
-                                sample,
-                                10**9,
-                                sizes.naive_s,
-                                window_bytes=SLOW_WINDOW,
-                            )
-                        )
-                    ),
-                )
-            )
-        steps.append(
-            (
-                "faust-pydantic",
-                lambda: _ignore(
-                    runner.scenario(
-                        Scenario(
-                            "faust-pydantic",
-                            "faust_pydantic",
-                            snap,
-                            sizes.faust_messages,
-                            sizes.faust_s,
-                        )
-                    )
-                ),
-            )
-        )
+            if full
+            else None,
+            Scenario("faust-pydantic", "faust_pydantic", snap, sizes.faust_messages, sizes.faust_s),
+        ]
+        by_name = {s.name: s for s in scenarios if s is not None}
+
+        def scenario_step(name: str) -> Callable[[], None]:
+            return lambda: _ignore(runner.scenario(by_name[name]))
+
+        special: dict[str, Callable[[], None]] = {
+            "memory": do_memory,
+            "raw-copy": do_raw_copy,
+            "voltstream-max": do_max,
+            "voltstream-paced": do_paced,
+        }
+        order = [
+            "memory",
+            "raw-copy",
+            "raw-consume",
+            "voltstream-max",
+            "voltstream-paced",
+            "voltstream-2-workers",
+            "voltstream-single",
+            "voltstream-samples",
+            "naive",
+            "naive-samples",
+            "faust-pydantic",
+        ]
+        steps = [
+            (name, special.get(name) or scenario_step(name))
+            for name in order
+            if name in special or name in by_name
+        ]
         for name, step in steps:
             if wanted(name):
                 try:
@@ -535,6 +499,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=None,
         help="readings per Kafka message (batch envelope when > 1; default 10)",
+    )
+    parser.add_argument(
+        "--scaleout",
+        choices=("group", "shards"),
+        default=None,
+        help="workers of the scale-out run share one consumer group (group) or each own a"
+        " topic (shards); default: shards on the embedded broker, group otherwise",
     )
     parser.add_argument(
         "--messages", type=int, default=None, help="messages of the max-throughput run"

@@ -48,6 +48,25 @@ class Topology:
     prefix: str
     partitions: int | None
     embedded_kafka: bool
+    shards: int = 1
+    """Independent pipelines (own topic and group each); 1 is the usual single topic."""
+
+    def shard(self, index: int) -> "Topology":
+        """The topology of shard `index` (itself when there is one shard)."""
+        if self.shards == 1:
+            return self
+        return Topology(
+            self.bootstrap_servers,
+            self.database_url,
+            f"{self.prefix}s{index}.",
+            self.partitions,
+            self.embedded_kafka,
+        )
+
+    @property
+    def telemetry_topics(self) -> tuple[str, ...]:
+        """Every shard's input topic."""
+        return tuple(self.shard(i).telemetry for i in range(self.shards))
 
     @property
     def telemetry(self) -> str:
@@ -81,12 +100,15 @@ class VoltstreamTarget:
         self.name = name
         self._workdir = workdir
         flush_messages = max(1, 2_000 // readings_per_message)
-        self._env = {
-            **worker_env,
-            "VOLTSTREAM_TOPIC_PREFIX": topology.prefix,
-            "VOLTSTREAM_APP_ID": topology.group,
-            "VOLTSTREAM_FLUSH_MAX_MESSAGES": str(flush_messages),
-        }
+        self._envs = [
+            {
+                **worker_env,
+                "VOLTSTREAM_TOPIC_PREFIX": topology.shard(i % topology.shards).prefix,
+                "VOLTSTREAM_APP_ID": topology.shard(i % topology.shards).group,
+                "VOLTSTREAM_FLUSH_MAX_MESSAGES": str(flush_messages),
+            }
+            for i in range(workers)
+        ]
         self._count = workers
         self.workers: list[WorkerProcess] = []
         self._last: list[dict[str, float]] = []
@@ -95,7 +117,7 @@ class VoltstreamTarget:
         """Start the workers one after the other, then wait until every one is ready."""
         self._workdir.mkdir(parents=True, exist_ok=True)
         for index in range(self._count):
-            worker = WorkerProcess(self._env, workdir=self._workdir, name=f"worker{index}")
+            worker = WorkerProcess(self._envs[index], workdir=self._workdir, name=f"worker{index}")
             worker.start()
             self.workers.append(worker)
         deadline = time.monotonic() + 90

@@ -47,7 +47,7 @@ def detect(
     soh_percent: float | None = None,
     stuck_cells: tuple[int, ...] = (),
 ) -> list[Anomaly]:
-    """All anomalies of one reading (at most one per type, worst severity first in each check).
+    """All anomalies of one reading, at most one per type (the worst band reached).
 
     ``thermal_rate_c_per_s`` is the *sustained* rate from ``ThermalRateTracker`` (0.0 when not
     sustained); ``soh_percent`` the current SOH estimate; ``stuck_cells`` from
@@ -70,7 +70,8 @@ def detect(
             found = _dead_sensors(cells, p)
             if found is not None:
                 ids, dead_v, plausible, worst = found
-                sensor.append((Severity.major, worst, 0.0, "", "dead sensor value", ids))
+                unit, bound = ("V", p.dead_cell_low_v) if dead_v else ("C", p.dead_temp_low_c)
+                sensor.append((Severity.major, worst, bound, unit, "dead sensor value", ids))
         if plausible is not None:
             _check_cells(plausible, reading, p, out)
             pack_v = reading.pack_voltage_v
@@ -84,7 +85,8 @@ def detect(
     elif isinstance(reading, PackSample):
         temp = reading.metrics.temp_c
         if temp <= p.dead_temp_low_c or temp >= p.dead_temp_high_c or math.isnan(temp):
-            sensor.append((Severity.major, temp, p.dead_temp_high_c, "C", "dead temperature", ()))
+            bound = p.dead_temp_low_c if temp <= p.dead_temp_low_c else p.dead_temp_high_c
+            sensor.append((Severity.major, temp, bound, "C", "dead temperature", ()))
         else:
             _overheating(temp, (), p, out)
     if thermal_rate_c_per_s >= p.runaway_rate_c_per_s:

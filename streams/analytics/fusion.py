@@ -1,11 +1,11 @@
 """1-D Kalman filter over per-session SOH observations, plus fusion with the BMS capacity field."""
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from streams.analytics.profiles import CalibrationProfile
 
-FilterState = list[float | int]
+FilterState = list[Any]
 
 
 class Fused(NamedTuple):
@@ -77,16 +77,19 @@ class CapacityFilter:
         return True
 
     def dump(self) -> FilterState:
-        """Compact JSON-able state."""
+        """Compact JSON-able state (standard JSON: no NaN/inf before the first observation)."""
+        if self._sessions == 0:
+            return [None, None, 0, self._rejected]
         return [self._x, self._p, self._sessions, self._rejected]
 
     @classmethod
     def load(cls, data: FilterState) -> "CapacityFilter":
         """Inverse of ``dump``."""
         f = cls()
-        f._x = float(data[0])
-        f._p = float(data[1])
         f._sessions = int(data[2])
+        if f._sessions:
+            f._x = float(data[0])
+            f._p = float(data[1])
         f._rejected = int(data[3])
         return f
 

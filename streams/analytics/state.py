@@ -13,7 +13,7 @@ from streams.analytics.anomalies import VALUE_HYSTERESIS, detect, still_elevated
 from streams.analytics.coulomb import CapacityObservation, ChargeSessionTracker
 from streams.analytics.cycles import CycleCounter
 from streams.analytics.fusion import CapacityFilter, fuse
-from streams.analytics.profiles import DEFAULT_PROFILE, CalibrationProfile
+from streams.analytics.profiles import CalibrationProfile
 from streams.analytics.sensors import StuckSensorTracker
 from streams.analytics.soh import NOT_ESTIMABLE, soh_percent
 from streams.analytics.stats import PackStats, cell_values, stats_from_values
@@ -115,7 +115,14 @@ class VehicleState:
 
     # ------------------------------------------------------------------ hot path
     def process(self, reading: Reading, profile: CalibrationProfile) -> Outcome:
-        """Advance the rolling state by one reading (see ``Outcome``)."""
+        """Advance the rolling state by one reading (see ``Outcome``).
+
+        A reading older than the newest accepted one by more than ``allowed_lateness_s`` is
+        *late*: only its stats/anomalies are computed. A reading within the lateness (or a
+        duplicate time) is accepted for anomalies and alerting, but the time-integrating
+        trackers (charge sessions, cycles, dT/dt, stuck sensors) only take readings that move
+        time forward, so a reordered stream cannot corrupt them.
+        """
         at = reading.timestamp
         us = to_us(at)
         last = self._last_us
@@ -285,6 +292,7 @@ class VehicleState:
             self._last_us,
             self._bms_kwh,
             self._nominal_kwh,
+            self._nominal_ah,
             self._n_cells,
             self._reported_cycles,
             self._soh,
@@ -300,8 +308,8 @@ class VehicleState:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, profile: CalibrationProfile | None = None) -> "VehicleState":
-        """Inverse of ``to_bytes`` (``profile`` resolves the nominal Ah of sample-only packs)."""
+    def from_bytes(cls, data: bytes) -> "VehicleState":
+        """Inverse of ``to_bytes``; raises ``StateDecodeError`` on bytes it did not write."""
         try:
             body = json.loads(data)
             if not isinstance(body, list) or body[0] != STATE_VERSION:
@@ -310,23 +318,22 @@ class VehicleState:
             st._last_us = body[2]
             st._bms_kwh = body[3]
             st._nominal_kwh = body[4]
-            st._n_cells = int(body[5])
-            st._reported_cycles = body[6]
-            st._soh = body[7]
-            st._health_key = body[8]
-            st._sessions = ChargeSessionTracker.load(body[9])
-            st._filter = CapacityFilter.load(body[10])
-            st._cycles = CycleCounter.load(body[11])
-            st._thermal = ThermalRateTracker.load(body[12])
-            st._thermal_pack = ThermalRateTracker.load(body[13])
-            st._alerts = AlertTracker.load(body[14])
-            st._sensors = StuckSensorTracker.load(body[15])
+            st._nominal_ah = body[5]
+            st._n_cells = int(body[6])
+            st._reported_cycles = body[7]
+            st._soh = body[8]
+            st._health_key = body[9]
+            st._sessions = ChargeSessionTracker.load(body[10])
+            st._filter = CapacityFilter.load(body[11])
+            st._cycles = CycleCounter.load(body[12])
+            st._thermal = ThermalRateTracker.load(body[13])
+            st._thermal_pack = ThermalRateTracker.load(body[14])
+            st._alerts = AlertTracker.load(body[15])
+            st._sensors = StuckSensorTracker.load(body[16])
         except StateDecodeError:
             raise
         except (ValueError, TypeError, IndexError, KeyError) as exc:
             raise StateDecodeError(f"corrupt vehicle state: {exc}") from exc
-        if st._nominal_kwh is not None:
-            st._nominal_ah = nominal_ah(st._nominal_kwh, st._n_cells, profile or DEFAULT_PROFILE)
         return st
 
 

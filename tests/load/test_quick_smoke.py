@@ -76,8 +76,10 @@ def test_figures_are_sane(result: tuple[dict[str, Any], Path, int]) -> None:
     latency = run["latency_commit_histogram_s"]
     assert latency["n"] == MESSAGES
     assert latency["p50"] > 0
-    assert latency["p50"] <= latency["p95"] <= latency["p99"]
-    assert run["series"]["t"] and max(run["series"]["readings_per_s"]) > 0
+    assert latency["p50"] <= latency["p95"]
+    assert latency["p95"] <= latency["p99"]
+    assert run["series"]["t"]
+    assert max(run["series"]["readings_per_s"]) > 0
     raw = data["raw_copy"]
     assert _positive(raw["sink_writer_readings_per_s"])
     assert _positive(raw["plain_copy_readings_per_s"])
