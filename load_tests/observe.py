@@ -39,6 +39,20 @@ def peak_rss_mb(pid: int) -> float:
         return 0.0
 
 
+def runqueue_wait_s(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a CPU (Linux schedstat)."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    except OSError:
+        return 0.0
+    return total / 1e9
+
+
 class Sampler(threading.Thread):
     """Polls a target's progress, feeds the generator's window, and records CPU and memory."""
 
@@ -62,6 +76,8 @@ class Sampler(threading.Thread):
         self._procs: dict[int, psutil.Process] = {}
         self._cpu_start: dict[int, float] = {}
         self._cpu_last: dict[int, float] = {}
+        self._wait_start: dict[int, float] = {}
+        self._wait_last: dict[int, float] = {}
         self.peak_rss: dict[int, float] = {}
         self.samples: list[Sample] = []
         self.started = time.time()
@@ -75,8 +91,10 @@ class Sampler(threading.Thread):
                     proc = self._procs[pid] = psutil.Process(pid)
                     times = proc.cpu_times()
                     self._cpu_start[pid] = times.user + times.system
+                    self._wait_start[pid] = runqueue_wait_s(pid)
                 times = proc.cpu_times()
                 self._cpu_last[pid] = times.user + times.system
+                self._wait_last[pid] = runqueue_wait_s(pid)
                 rss += float(proc.memory_info().rss) / (1 << 20)
                 self.peak_rss[pid] = peak_rss_mb(pid)
             except psutil.Error:
@@ -87,6 +105,11 @@ class Sampler(threading.Thread):
     def cpu_s(self) -> float:
         """CPU seconds of the target's processes since sampling began."""
         return sum(self._cpu_last[p] - self._cpu_start[p] for p in self._cpu_last)
+
+    @property
+    def runqueue_wait_s(self) -> float:
+        """Seconds the target's threads waited for a CPU since sampling began."""
+        return sum(self._wait_last[p] - self._wait_start[p] for p in self._wait_last)
 
     def run(self) -> None:
         """Sample until `halt()`."""

@@ -36,6 +36,10 @@ DATA_TABLES = (
 )
 
 
+#: Largest envelope: its readings are 1 ms apart in event time, so it must fit the worker's
+#: per-vehicle token bucket (VOLTSTREAM_RATE_LIMIT_BURST, 20) or readings are rate-limited.
+MAX_READINGS_PER_MESSAGE = 20
+
 #: Producer window of the slow per-message baseline (it never waits on the window anyway).
 SLOW_WINDOW = 1 << 20
 
@@ -536,6 +540,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing step")
     args = parser.parse_args(argv)
+    k = args.readings_per_message
+    if k is not None and not 1 <= k <= MAX_READINGS_PER_MESSAGE:
+        parser.error(
+            f"--readings-per-message must be 1..{MAX_READINGS_PER_MESSAGE}: an envelope's"
+            " readings are 1 ms apart, so the worker's per-vehicle burst (20) must hold them all"
+        )
     if args.workers is None:
         args.workers = 2 if args.mode == "full" else 1
     return args

@@ -42,8 +42,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| scenario | system | msg shape | readings/s | messages/s | readings per CPU-s (+DB)"
         " | CPU ms / 1k readings (DB) | peak RSS MB | row p50/p95/p99 ms | commit p99 ms (hist)"
-        " | load avg | complete |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|",
+        " | load avg | starved % | complete |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for s in result["scenarios"]:
         row_lat = s.get("latency_row_visible_s") or {}
@@ -61,6 +61,7 @@ def markdown(result: dict[str, Any]) -> str:
             f" ({_num(s.get('db_cpu_ms_per_1k_readings'))})"
             f" | {_num(s.get('peak_rss_mb'))} | {lat} | {_ms(hist.get('p99'))}"
             f" | {_num(s.get('load_average_before'), 1)}"
+            f" | {_num(100 * s.get('cpu_starved_share', math.nan))}"
             f" | {'yes' if s.get('complete') else 'NO'} |"
         )
     raw = result.get("raw_copy")

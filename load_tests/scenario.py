@@ -248,24 +248,24 @@ def _series(samples: Sequence[Sample], k: int, step_s: float = 0.5) -> dict[str,
 
 def postgres_cpu_s(database_url: str) -> float:
     """CPU seconds used so far by the server's processes (postmaster and its children), when
-    the server runs on this machine; 0 when it does not."""
+    the server runs on this machine; NaN when it does not."""
     import psycopg
 
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
             row = conn.execute("SELECT pg_backend_pid()").fetchone()
-        backend = psutil.Process(int(row[0])) if row else None
-        postmaster = backend.parent() if backend is not None else None
+            # Ask while connected: the backend exits with the connection.
+            postmaster = psutil.Process(int(row[0])).parent() if row else None
     except (psycopg.Error, psutil.Error):
-        return 0.0
-    if postmaster is None:
-        return 0.0
+        return math.nan
+    if postmaster is None or "postgres" not in postmaster.name():
+        return math.nan
     try:
         own = postmaster.cpu_times()  # children_*: backends that exited and were reaped
         total: float = own.user + own.system + own.children_user + own.children_system
         children = postmaster.children(recursive=True)
     except psutil.Error:
-        return 0.0
+        return math.nan
     for proc in children:
         try:
             times = proc.cpu_times()
@@ -412,6 +412,7 @@ def run(
         hist = diff_buckets(target.histograms(LATENCY_HISTOGRAM), baseline_hist)
     peak_rss = sampler.peak_rss
     cpu_s = sampler.cpu_s
+    runqueue_s = sampler.runqueue_wait_s
     db_cpu_s = postgres_cpu_s(services.database_url) - db_cpu_before
     outcome.figures["load_average_after"] = os.getloadavg()[0]
     target.stop()
@@ -430,8 +431,11 @@ def run(
     f["rows_per_s"] = sustained * (2 if spec.kind == "snapshot" else 1)  # + cells row
     f["active_s"] = span
     f["cpu_s"] = cpu_s
+    f["runqueue_wait_s"] = runqueue_s
+    f["cpu_starved_share"] = runqueue_s / (runqueue_s + cpu_s) if cpu_s else math.nan
     f["cpu_ms_per_1k_readings"] = 1e6 * cpu_s / committed if committed else math.nan
-    f["readings_per_cpu_s"] = committed / (cpu_s + db_cpu_s) if cpu_s else math.nan
+    db_known = 0.0 if math.isnan(db_cpu_s) else db_cpu_s
+    f["readings_per_cpu_s"] = committed / (cpu_s + db_known) if cpu_s else math.nan
     f["readings_per_worker_cpu_s"] = committed / cpu_s if cpu_s else math.nan
     f["cores_used"] = cpu_s / span if span and not math.isnan(span) else math.nan
     f["db_cpu_ms_per_1k_readings"] = 1e6 * db_cpu_s / committed if committed else math.nan

@@ -157,6 +157,10 @@ class VoltstreamTarget:
             "voltstream_late_readings_total",
             "voltstream_db_retries_total",
             "voltstream_alerts_emitted_total",
+            "voltstream_db_write_seconds_sum",
+            "voltstream_db_write_seconds_count",
+            "voltstream_batch_readings_sum",
+            "voltstream_batch_readings_count",
         )
         out = {n: sum(metric_sum(m, n) for m in metrics) for n in names}
         for table in ("pack_telemetry", "pack_cells"):

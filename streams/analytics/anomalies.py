@@ -302,14 +302,25 @@ def still_elevated(
     reading: Reading,
     profile: CalibrationProfile,
     soh_percent: float | None,
+    *,
+    cells_seen: bool = True,
 ) -> bool:
     """True while a firing alert's metric is still inside the hysteresis band (no anomaly now
-    but not yet below ``threshold - margin``); types without a value margin return False."""
+    but not yet below ``threshold - margin``); types without a value margin return False.
+
+    ``cells_seen``: the vehicle has sent snapshots. Then a pack sample holds every cell-level
+    alert (it cannot observe it); for a sample-only vehicle, overheating clears on the
+    sample's temperature.
+    """
     p = profile
     if kind is AlertType.low_soh:
         return soh_percent is not None and soh_percent < (
             p.low_soh_warning_percent + p.low_soh_hysteresis_percent
         )
+    if stats is None and not cells_seen and isinstance(reading, PackSample):
+        if kind is AlertType.overheating:
+            return reading.metrics.temp_c > p.overheat_warning_c - p.overheat_hysteresis_c
+        return False
     if stats is None:
         # A reading without cells (a pack sample) cannot observe a cell-level metric: it
         # neither fires nor clears it, or every sample between two snapshots would resolve it.

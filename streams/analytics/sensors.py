@@ -62,12 +62,16 @@ class StuckSensorTracker:
         self._v_prev = volts
         self._t_counts = _advance(temps, self._t_prev, self._t_counts, False)
         self._t_prev = temps
-        if not self._v_counts and not self._t_counts:
-            return ()
+        v_counts = self._v_counts
+        t_counts = self._t_counts
         k_v = profile.stuck_voltage_readings
         k_t = profile.stuck_temp_readings
-        stuck = {cells[i].id for i, c in self._v_counts.items() if c >= k_v}
-        stuck.update(cells[i].id for i, c in self._t_counts.items() if c >= k_t)
+        if (not v_counts or max(v_counts.values()) < k_v) and (
+            not t_counts or max(t_counts.values()) < k_t
+        ):
+            return ()
+        stuck = {cells[i].id for i, c in v_counts.items() if c >= k_v}
+        stuck.update(cells[i].id for i, c in t_counts.items() if c >= k_t)
         return tuple(sorted(stuck))
 
     def dump(self) -> SensorState:

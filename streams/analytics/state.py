@@ -194,7 +194,14 @@ class VehicleState:
                     for k in tracker.active
                     if (k in _HYSTERESIS_KINDS or stats is None)
                     and k not in present
-                    and still_elevated(AlertType(k), stats, reading, profile, self._soh)
+                    and still_elevated(
+                        AlertType(k),
+                        stats,
+                        reading,
+                        profile,
+                        self._soh,
+                        cells_seen=self._n_cells > 0,
+                    )
                 )
             alerts.extend(
                 tracker.observe(self.vehicle_id, anomalies, at, profile, held=held, stats=stats)

@@ -45,7 +45,7 @@ def cell_values(cells: Sequence[CellReading]) -> tuple[list[float], list[float]]
 def stats_from_values(
     cells: Sequence[CellReading], volts: list[float], temps: list[float]
 ) -> PackStats:
-    """Statistics from ``cell_values`` output (min/max/sum run in C, one call each)."""
+    """Statistics from ``cell_values`` output (min/max/sum/index run in C, one call each)."""
     n = len(volts)
     if n == 0:
         raise EmptyPackError("snapshot has no cells")

@@ -29,6 +29,8 @@ class ModelBundle:
     dropout: float
     state_dicts: list[dict[str, Any]]
     ridge: RidgeModel | None
+    delta_min: float = -100.0
+    delta_max: float = 100.0
     channels: tuple[str, ...] = CHANNELS
     features: tuple[str, ...] = FEATURE_NAMES
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -37,7 +39,7 @@ class ModelBundle:
 def import_torch() -> Any:
     """Import torch or raise TorchUnavailableError with the install hint."""
     try:
-        import torch  # noqa: PLC0415  (torch is optional: extra [ml])
+        import torch  # torch is optional: extra [ml]
     except ImportError as exc:
         raise TorchUnavailableError(
             "PyTorch is not installed: install the ML extra, pip install 'voltstream[ml]'"
@@ -79,6 +81,8 @@ def save_bundle(bundle: ModelBundle, path: Path) -> None:
         "scaler_mean": torch.as_tensor(bundle.scaler_mean, dtype=torch.float64),
         "scaler_std": torch.as_tensor(bundle.scaler_std, dtype=torch.float64),
         "target_scale": float(bundle.target_scale),
+        "delta_min": float(bundle.delta_min),
+        "delta_max": float(bundle.delta_max),
         "hidden1": bundle.hidden1,
         "hidden2": bundle.hidden2,
         "dropout": bundle.dropout,
@@ -143,6 +147,8 @@ def load_bundle(path: Path) -> ModelBundle:
             dropout=float(payload["dropout"]),
             state_dicts=list(payload["state_dicts"]),
             ridge=ridge,
+            delta_min=float(payload["delta_min"]),
+            delta_max=float(payload["delta_max"]),
             channels=tuple(payload["channels"]),
             features=tuple(payload["features"]),
             metadata=dict(payload.get("metadata", {})),

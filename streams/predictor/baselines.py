@@ -5,7 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streams.predictor.features import CHANNELS, SCALED_CHANNELS, FloatArray
+from streams.predictor.features import (
+    CHANNELS,
+    INPUT_CLIP,
+    SCALED_CHANNELS,
+    FloatArray,
+    robust_std,
+)
 
 RIDGE_LAST_STEPS = 10
 """The ridge model sees the last 10 encoded cycles plus two whole-window trend summaries."""
@@ -56,7 +62,7 @@ def ridge_features(encoded: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True, slots=True)
 class RidgeModel:
-    """Closed-form ridge regression on standardised features, predicting the SOH change."""
+    """Closed-form ridge regression on standardised (floored std, clipped) features."""
 
     coef: FloatArray
     intercept: float
@@ -68,9 +74,8 @@ class RidgeModel:
     def fit(cls, x: FloatArray, y: FloatArray, alpha: float) -> "RidgeModel":
         """Fit on rows `x` (n, d) and targets `y` (n,)."""
         mean = x.mean(axis=0)
-        std = x.std(axis=0)
-        std = np.where(std > 1e-9, std, 1.0)
-        xs = (x - mean) / std
+        std = robust_std(mean, x.std(axis=0))
+        xs = np.clip((x - mean) / std, -INPUT_CLIP, INPUT_CLIP)
         y_mean = float(y.mean())
         d = xs.shape[1]
         coef = np.linalg.solve(xs.T @ xs + alpha * np.eye(d), xs.T @ (y - y_mean))
@@ -78,7 +83,8 @@ class RidgeModel:
 
     def predict(self, x: FloatArray) -> FloatArray:
         """Predicted targets for rows `x` (n, d)."""
-        return np.asarray(((x - self.mean) / self.std) @ self.coef + self.intercept)
+        xs = np.clip((x - self.mean) / self.std, -INPUT_CLIP, INPUT_CLIP)
+        return np.asarray(xs @ self.coef + self.intercept)
 
 
 def fit_ridge_select(

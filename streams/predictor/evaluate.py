@@ -41,8 +41,8 @@ def metrics(pred: FloatArray, truth: FloatArray) -> Metrics:
 
 
 def lstm_predictor(bundle: ModelBundle) -> Callable[[FloatArray], FloatArray]:
-    """A function from raw encoded windows to predicted SOH changes (percentage points)."""
-    from streams.predictor.lstm import EnsemblePredictor  # noqa: PLC0415  (torch is optional)
+    """Raw encoded windows -> predicted SOH changes in points, clipped to the training range."""
+    from streams.predictor.lstm import EnsemblePredictor  # torch is optional
 
     ensemble = EnsemblePredictor(
         bundle.state_dicts, len(bundle.channels), bundle.hidden1, bundle.hidden2, bundle.dropout
@@ -50,7 +50,8 @@ def lstm_predictor(bundle: ModelBundle) -> Callable[[FloatArray], FloatArray]:
 
     def predict(encoded: FloatArray) -> FloatArray:
         scaled = standardise(encoded, bundle.scaler_mean, bundle.scaler_std)
-        return ensemble.predict(scaled) * bundle.target_scale
+        delta = ensemble.predict(scaled) * bundle.target_scale
+        return np.clip(delta, bundle.delta_min, bundle.delta_max)
 
     return predict
 
@@ -202,9 +203,7 @@ def winners(results: Results) -> dict[str, str]:
     return out
 
 
-def format_table(
-    results: Results, title: str = "", roles: dict[str, str] | None = None
-) -> str:
+def format_table(results: Results, title: str = "", roles: dict[str, str] | None = None) -> str:
     """A plain-text table: RMSE / MAE in % SOH per battery and model, best RMSE marked."""
     models = [m for m in MODELS if any(m in r for r in results.values())]
     best = winners(results)

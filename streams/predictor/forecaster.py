@@ -64,7 +64,7 @@ class DegradationForecaster:
     """Loads a trained artifact once and forecasts from a battery's recent discharge cycles."""
 
     def __init__(self, bundle: ModelBundle) -> None:
-        from streams.predictor.evaluate import lstm_predictor  # noqa: PLC0415  (needs torch)
+        from streams.predictor.evaluate import lstm_predictor  # needs torch
 
         self.bundle = bundle
         self._predict: Callable[[FloatArray], FloatArray] = lstm_predictor(bundle)

@@ -11,16 +11,30 @@ import numpy as np
 from streams.predictor.features import FloatArray
 
 CHARGE_FIELDS = (
-    "Voltage_measured", "Current_measured", "Temperature_measured",
-    "Current_charge", "Voltage_charge", "Time",
+    "Voltage_measured",
+    "Current_measured",
+    "Temperature_measured",
+    "Current_charge",
+    "Voltage_charge",
+    "Time",
 )
 DISCHARGE_FIELDS = (
-    "Voltage_measured", "Current_measured", "Temperature_measured",
-    "Current_load", "Voltage_load", "Time", "Capacity",
+    "Voltage_measured",
+    "Current_measured",
+    "Temperature_measured",
+    "Current_load",
+    "Voltage_load",
+    "Time",
+    "Capacity",
 )
 IMPEDANCE_FIELDS = (
-    "Sense_current", "Battery_current", "Current_ratio",
-    "Battery_impedance", "Rectified_Impedance", "Re", "Rct",
+    "Sense_current",
+    "Battery_current",
+    "Current_ratio",
+    "Battery_impedance",
+    "Rectified_Impedance",
+    "Re",
+    "Rct",
 )
 MISSING = "missing"
 """Value in `bad_capacity` that writes an empty Capacity array (as some NASA files have)."""
@@ -41,7 +55,7 @@ class CellSpec:
     long_rest_h: float = 72.0
     regeneration_ah: float = 0.03
     sample_s: float = 20.0
-    start: datetime = datetime(2008, 4, 2, 15, 25, 41)  # noqa: DTZ001  (MATLAB datevecs are naive)
+    start: datetime = datetime(2008, 4, 2, 15, 25, 41)  # MATLAB datevecs are naive
 
 
 def _row(values: FloatArray) -> FloatArray:
@@ -143,7 +157,7 @@ def write_nasa_mat(
     impedance) operations in one `cycle` struct array. `bad_capacity` maps a 1-based discharge
     number to a stored value (0.0, NaN, or `MISSING` for an empty array). Returns the true
     capacities written (before `bad_capacity`)."""
-    from scipy.io import savemat  # noqa: PLC0415  (scipy is needed for .mat files only)
+    from scipy.io import savemat  # scipy is needed for .mat files only
 
     rng = np.random.default_rng(seed)
     caps = capacities(n_discharges, spec, rng)
@@ -169,8 +183,11 @@ def write_nasa_mat(
         now += timedelta(hours=spec.long_rest_h if long_rest else spec.rest_h)
     cycle_dtype = [("type", "O"), ("ambient_temperature", "O"), ("time", "O"), ("data", "O")]
     cycles = np.empty((1, len(ops)), dtype=cycle_dtype)
-    field_sets = {"charge": CHARGE_FIELDS, "discharge": DISCHARGE_FIELDS,
-                  "impedance": IMPEDANCE_FIELDS}
+    field_sets = {
+        "charge": CHARGE_FIELDS,
+        "discharge": DISCHARGE_FIELDS,
+        "impedance": IMPEDANCE_FIELDS,
+    }
     for i, (kind, when, data) in enumerate(ops):
         cycles[0, i] = (
             np.array([kind]),

@@ -187,7 +187,7 @@ def _scalar(value: Any) -> float | None:
 
 def read_mat(path: Path) -> tuple[str, list[RawDischarge]]:
     """Read the discharge cycles of a NASA .mat file (`scipy.io.loadmat`)."""
-    from scipy.io import loadmat  # noqa: PLC0415  (scipy is only needed for .mat files)
+    from scipy.io import loadmat  # scipy is only needed for .mat files
 
     try:
         mat = loadmat(str(path))
@@ -253,8 +253,11 @@ def read_discharge_csv(
             start = datetime.fromisoformat(row["start_time"])
             if start.tzinfo is None:
                 start = start.replace(tzinfo=UTC)
-            meta[idx] = (start, _float_or_none(row.get("ambient_temperature_c")),
-                         _float_or_none(row.get("capacity_ah")))
+            meta[idx] = (
+                start,
+                _float_or_none(row.get("ambient_temperature_c")),
+                _float_or_none(row.get("capacity_ah")),
+            )
     with path.open() as fh:
         header = fh.readline().strip().split(",")
     needed = (*DISCHARGE_FIELDS, "cycle_idx")
@@ -333,9 +336,12 @@ def build_series(
         neighbours = np.concatenate([caps[lo:i], caps[i + 1 : hi]])
         if neighbours.size >= 2 and cap < (1.0 - DIP_FRACTION) * float(np.median(neighbours)):
             dropped.append(
-                Dropped(battery_id, raw.index,
-                        f"isolated dip: {cap:.3f} Ah vs neighbour median "
-                        f"{float(np.median(neighbours)):.3f} Ah")
+                Dropped(
+                    battery_id,
+                    raw.index,
+                    f"isolated dip: {cap:.3f} Ah vs neighbour median "
+                    f"{float(np.median(neighbours)):.3f} Ah",
+                )
             )
             continue
         records.append(

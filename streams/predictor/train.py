@@ -33,7 +33,7 @@ class TrainConfig:
 
     window: int = 50
     min_history: int = 5
-    ensemble: int = 3
+    ensemble: int = 5
     epochs: int = 120
     patience: int = 15
     batch_size: int = 32
@@ -89,9 +89,7 @@ def default_split(
     return Split(train=tuple(train), val=tuple(val), test=tuple(test))
 
 
-def windows_for(
-    batteries: Sequence[BatterySeries], window: int, min_history: int
-) -> WindowSet:
+def windows_for(batteries: Sequence[BatterySeries], window: int, min_history: int) -> WindowSet:
     """Sliding windows over the given batteries."""
     return build_windows(
         [(b.battery_id, b.history(), [r.cycle_index for r in b.records]) for b in batteries],
@@ -108,16 +106,14 @@ def train_bundle(
 ) -> ModelBundle:
     """Fit the LSTM ensemble (early stopping on `split.val`) and the ridge baseline."""
     import_torch()
-    from streams.predictor import lstm  # noqa: PLC0415  (torch is optional)
+    from streams.predictor import lstm  # torch is optional
 
     lstm.set_threads(config.threads)
     started = time.perf_counter()
     train_w = windows_for(dataset.select(split.train), config.window, config.min_history)
     val_w = windows_for(dataset.select(split.val), config.window, config.min_history)
     if len(train_w) == 0:
-        raise DataError(
-            f"no training window: batteries need more than {config.min_history} cycles"
-        )
+        raise DataError(f"no training window: batteries need more than {config.min_history} cycles")
     mean, std = fit_scaler(train_w.encoded)
     y_train = train_w.target_soh - train_w.last_soh
     y_val = val_w.target_soh - val_w.last_soh
@@ -140,17 +136,23 @@ def train_bundle(
             weight_decay=config.weight_decay,
             seed=config.seed + k,
         )
-        result = lstm.fit(
-            x_train, y_train / target_scale, x_val, y_val / target_scale, settings
-        )
+        result = lstm.fit(x_train, y_train / target_scale, x_val, y_val / target_scale, settings)
         log.info(
             "member %d: best epoch %d of %d, val loss %.4f, %.1f s",
-            k, result.best_epoch, result.epochs_run, result.best_val_loss, result.seconds,
+            k,
+            result.best_epoch,
+            result.epochs_run,
+            result.best_val_loss,
+            result.seconds,
         )
         states.append(result.state_dict)
         runs.append(
-            {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-             "best_val_loss": result.best_val_loss, "seconds": round(result.seconds, 2)}
+            {
+                "best_epoch": result.best_epoch,
+                "epochs_run": result.epochs_run,
+                "best_val_loss": result.best_val_loss,
+                "seconds": round(result.seconds, 2),
+            }
         )
     ridge = fit_ridge_select(
         _ridge_rows(train_w.encoded), y_train, _ridge_rows(val_w.encoded), y_val
@@ -182,6 +184,8 @@ def train_bundle(
         dropout=config.dropout,
         state_dicts=states,
         ridge=ridge,
+        delta_min=float(y_train.min()),
+        delta_max=float(y_train.max()),
         metadata=metadata,
     )
 

@@ -208,3 +208,26 @@ def test_from_bytes_rejects_garbage() -> None:
         VehicleState.from_bytes(b"[99]")
     with pytest.raises(StateDecodeError):
         VehicleState.from_bytes(b'[1,"EV-1"]')
+
+
+def test_samples_between_snapshots_do_not_clear_cell_alerts() -> None:
+    st_ = VehicleState("EV-1")
+    (fired,) = st_.process(snapshot(spread_volts(96, 3.6, 3.8), t=0), P).alerts
+    for k in range(1, 10):
+        assert st_.process(sample(t=k, soc=50.0, current=-20.0), P).alerts == []
+    st_.process(snapshot(t=10), P)
+    st_.process(snapshot(t=11), P)
+    (resolved,) = st_.process(snapshot(t=12), P).alerts
+    assert resolved.alert_id == fired.alert_id
+    assert resolved.state is AlertState.resolved
+
+
+def test_sample_only_vehicle_overheating_resolves_on_samples() -> None:
+    st_ = VehicleState("EV-1")
+    (fired,) = st_.process(sample(t=0, soc=50.0, current=0.0, temp=55.0), P).alerts
+    assert fired.type is AlertType.overheating
+    assert st_.process(sample(t=1, soc=50.0, current=0.0, temp=44.0), P).alerts == []  # held
+    for k in range(2, 4):
+        assert st_.process(sample(t=k, soc=50.0, current=0.0, temp=30.0), P).alerts == []
+    (resolved,) = st_.process(sample(t=4, soc=50.0, current=0.0, temp=30.0), P).alerts
+    assert resolved.state is AlertState.resolved

@@ -13,13 +13,28 @@ from streams.predictor.nasa import default_data_dir
 def mat_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three small synthetic cells in NASA's .mat structure (one with bad capacities)."""
     folder = tmp_path_factory.mktemp("nasa_mat")
-    write_nasa_mat(folder / "B0901.mat", "B0901", 36, CellSpec(), seed=1,
-                   bad_capacity={5: 0.0, 9: MISSING, 11: math.nan})
-    write_nasa_mat(folder / "B0902.mat", "B0902", 36,
-                   CellSpec(initial_capacity_ah=1.85, fade_per_cycle_ah=0.006), seed=2)
-    write_nasa_mat(folder / "B0903.mat", "B0903", 36,
-                   CellSpec(initial_capacity_ah=1.95, fade_per_cycle_ah=0.005, ambient_c=4),
-                   seed=3)
+    write_nasa_mat(
+        folder / "B0901.mat",
+        "B0901",
+        36,
+        CellSpec(),
+        seed=1,
+        bad_capacity={5: 0.0, 9: MISSING, 11: math.nan},
+    )
+    write_nasa_mat(
+        folder / "B0902.mat",
+        "B0902",
+        36,
+        CellSpec(initial_capacity_ah=1.85, fade_per_cycle_ah=0.006),
+        seed=2,
+    )
+    write_nasa_mat(
+        folder / "B0903.mat",
+        "B0903",
+        36,
+        CellSpec(initial_capacity_ah=1.95, fade_per_cycle_ah=0.005, ambient_c=4),
+        seed=3,
+    )
     return folder
 
 

@@ -44,8 +44,13 @@ def test_generated_file_has_nasa_structure(mat_dir: Path) -> None:
     assert discharge["time"].shape == (1, 6)
     data = discharge["data"]
     assert data.dtype.names == (
-        "Voltage_measured", "Current_measured", "Temperature_measured",
-        "Current_load", "Voltage_load", "Time", "Capacity",
+        "Voltage_measured",
+        "Current_measured",
+        "Temperature_measured",
+        "Current_load",
+        "Voltage_load",
+        "Time",
+        "Capacity",
     )
     assert data[0, 0]["Capacity"].shape == (1, 1)
     assert data[0, 0]["Time"].shape[0] == 1
@@ -87,8 +92,9 @@ def test_bad_capacities_are_dropped_with_reason(
 
 def test_isolated_dip_is_dropped(tmp_path: Path) -> None:
     path = tmp_path / "B0960.mat"
-    write_nasa_mat(path, "B0960", 14, CellSpec(noise_ah=0.0, long_rest_every=0),
-                   bad_capacity={7: 1.3})
+    write_nasa_mat(
+        path, "B0960", 14, CellSpec(noise_ah=0.0, long_rest_every=0), bad_capacity={7: 1.3}
+    )
     series = load_mat(path)
     assert [d.cycle_index for d in series.dropped] == [7]
     assert "isolated dip" in series.dropped[0].reason
@@ -99,21 +105,46 @@ def _flatten_to_csv(mat_path: Path, folder: Path) -> None:
     (folder / "discharge").mkdir(parents=True)
     with (folder / "discharge" / f"{battery}.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["Voltage_measured", "Current_measured", "Temperature_measured",
-                    "Current_load", "Voltage_load", "Time", "cycle_idx"])
+        w.writerow(
+            [
+                "Voltage_measured",
+                "Current_measured",
+                "Temperature_measured",
+                "Current_load",
+                "Voltage_load",
+                "Time",
+                "cycle_idx",
+            ]
+        )
         for raw in raws:
             for k in range(raw.time_s.size):
-                w.writerow([repr(float(raw.voltage_v[k])), repr(float(raw.current_a[k])),
-                            repr(float(raw.temperature_c[k])), -2.0, 0.0,
-                            repr(float(raw.time_s[k])), raw.index])
+                w.writerow(
+                    [
+                        repr(float(raw.voltage_v[k])),
+                        repr(float(raw.current_a[k])),
+                        repr(float(raw.temperature_c[k])),
+                        -2.0,
+                        0.0,
+                        repr(float(raw.time_s[k])),
+                        raw.index,
+                    ]
+                )
     with (folder / "capacity.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["battery_id", "discharge_index", "start_time", "ambient_temperature_c",
-                    "capacity_ah"])
+        w.writerow(
+            ["battery_id", "discharge_index", "start_time", "ambient_temperature_c", "capacity_ah"]
+        )
         for raw in raws:
             cap = "" if raw.capacity_ah is None else repr(raw.capacity_ah)
-            w.writerow([battery, raw.index, raw.start_time.replace(tzinfo=None).isoformat(),
-                        raw.ambient_c, cap])
+            w.writerow(
+                [
+                    battery,
+                    raw.index,
+                    raw.start_time.replace(tzinfo=None).isoformat(),
+                    raw.ambient_c,
+                    cap,
+                ]
+            )
 
 
 def test_csv_loader_matches_mat_loader(mat_dir: Path, tmp_path: Path) -> None:
@@ -157,9 +188,15 @@ def test_default_data_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 def _cycle(cap: float, scale: float = 1.0, rest: float | None = 7200.0) -> CycleFeatures:
     return CycleFeatures(
-        capacity_ah=cap * scale, max_temperature_c=38.0, avg_voltage_load_v=3.5 * scale,
-        time_to_discharge_s=cap * 1800.0, mean_temperature_c=30.0, time_to_3p5v_s=cap * 1000,
-        mean_current_a=2.0 * scale, rest_s=rest, ambient_temperature_c=24.0,
+        capacity_ah=cap * scale,
+        max_temperature_c=38.0,
+        avg_voltage_load_v=3.5 * scale,
+        time_to_discharge_s=cap * 1800.0,
+        mean_temperature_c=30.0,
+        time_to_3p5v_s=cap * 1000,
+        mean_current_a=2.0 * scale,
+        rest_s=rest,
+        ambient_temperature_c=24.0,
         rated_capacity_ah=2.0 * scale,
     )
 
@@ -182,7 +219,8 @@ def test_windows_scaler_and_baselines() -> None:
     ws = build_windows([("X", hist, list(range(1, 13)))], window=6, min_history=3)
     assert len(ws) == 9
     assert ws.target_cycle[0] == 4
-    assert ws.soh_history[0].size == 3 and ws.soh_history[-1].size == 6
+    assert ws.soh_history[0].size == 3
+    assert ws.soh_history[-1].size == 6
     mean, std = fit_scaler(ws.encoded)
     scaled = standardise(ws.encoded, mean, std)
     assert (scaled[0, :3] == 0).all()
@@ -199,9 +237,15 @@ def test_windows_scaler_and_baselines() -> None:
 
 
 def test_cycle_features_from_mapping() -> None:
-    c = CycleFeatures.from_mapping({"soh_percent": 90, "max_temperature_c": 38,
-                                    "avg_voltage_load_v": 3.5, "time_to_discharge_s": 3000,
-                                    "unknown": "ignored"})
+    c = CycleFeatures.from_mapping(
+        {
+            "soh_percent": 90,
+            "max_temperature_c": 38,
+            "avg_voltage_load_v": 3.5,
+            "time_to_discharge_s": 3000,
+            "unknown": "ignored",
+        }
+    )
     assert c.capacity_ah == pytest.approx(1.8)
     assert c.soh_percent == pytest.approx(90)
     with pytest.raises(ValueError, match="capacity_ah or soh_percent"):
@@ -216,10 +260,15 @@ def test_rul_fade_and_rapid() -> None:
     assert remaining_useful_life(81.0, 0.5, 79.0) == 0
     assert remaining_useful_life(90.0, 0.0, 90.0) is None
     assert remaining_useful_life(90.0, 1e-6, 90.0) is None
-    soh = 100.0 - 0.2 * np.arange(30)
+    soh = np.asarray(100.0 - 0.2 * np.arange(30), dtype=np.float64)
     assert fade_rate(soh, 100.0 - 0.2 * 30) == pytest.approx(0.2)
-    fc = Forecast(predicted_soh=90.0, rul_cycles=50, last_soh=90.2,
-                  fade_percent_per_cycle=0.2, history_cycles=30)
+    fc = Forecast(
+        predicted_soh=90.0,
+        rul_cycles=50,
+        last_soh=90.2,
+        fade_percent_per_cycle=0.2,
+        history_cycles=30,
+    )
     assert is_rapid(fc, 0.05)
     assert not is_rapid(fc, 0.2)
     with pytest.raises(ValueError, match="positive"):
@@ -233,7 +282,8 @@ def test_default_split() -> None:
     assert split.val == ("B0047",)
     assert split.train == ("B0005", "B0006", "B0025")
     seed = default_split(names, train=["B0005", "B0006"])
-    assert seed.train == ("B0005", "B0006") and seed.val == ("B0047",)
+    assert seed.train == ("B0005", "B0006")
+    assert seed.val == ("B0047",)
     with pytest.raises(DataError):
         default_split(names, test=["B0005"], train=["B0005"])
 
@@ -252,11 +302,21 @@ def test_core_modules_do_not_import_torch() -> None:
 def test_real_nasa_data(nasa_dir: Path) -> None:
     dataset = load_dataset([nasa_dir])
     assert set(dataset.batteries) == {
-        "B0005", "B0006", "B0007", "B0025", "B0026", "B0027", "B0028",
-        "B0045", "B0046", "B0047", "B0048",
+        "B0005",
+        "B0006",
+        "B0007",
+        "B0025",
+        "B0026",
+        "B0027",
+        "B0028",
+        "B0045",
+        "B0046",
+        "B0047",
+        "B0048",
     }
     b5 = dataset.batteries["B0005"]
-    assert len(b5.records) == 168 and not b5.dropped
+    assert len(b5.records) == 168
+    assert not b5.dropped
     assert b5.records[0].capacity_ah == pytest.approx(1.856487)
     assert b5.records[0].features["mean_current_a"] == pytest.approx(2.0, abs=0.05)
     assert len(dataset.batteries["B0025"].records) == 28

@@ -40,7 +40,8 @@ def test_ingest_is_idempotent(db_url: str, mat_dir: Path) -> None:
             "max((features->>'mean_current_a')::float) FROM cycle_series"
         ).fetchone()
         assert row is not None
-        assert row[0] == len(records) and row[1] == 3
+        assert row[0] == len(records)
+        assert row[1] == 3
         assert row[2] == pytest.approx(2.0, abs=0.01)
         first = conn.execute(
             "SELECT soh_target, capacity_ah, features->'rest_s' FROM cycle_series "

@@ -1,6 +1,7 @@
 """LSTM training, the artifact, the forecaster and the `voltstream model` command (torch)."""
 
 import argparse
+import importlib.util
 import io
 import json
 import math
@@ -80,9 +81,12 @@ def test_artifact_round_trip_weights_only(artifact: Path, dataset: Dataset) -> N
     assert set(results["B0903"]) == set(MODELS)
     for per_model in results.values():
         for m in per_model.values():
-            assert m.n > 0 and math.isfinite(m.rmse) and m.mae <= m.rmse
+            assert m.n > 0
+            assert math.isfinite(m.rmse)
+            assert m.mae <= m.rmse
     text = format_table(results)
-    assert "B0903" in text and "lstm" in text
+    assert "B0903" in text
+    assert "lstm" in text
     with zipfile.ZipFile(artifact) as zf:
         assert not any(name.endswith(".py") for name in zf.namelist())
 
@@ -105,7 +109,8 @@ def test_forecaster(artifact: Path, dataset: Dataset) -> None:
     assert abs(fc.predicted_soh - history[-1].soh_percent) < 5
     assert fc.history_cycles == FAST.window
     assert fc.fade_percent_per_cycle > 0
-    assert fc.rul_cycles is not None and fc.rul_cycles > 0
+    assert fc.rul_cycles is not None
+    assert fc.rul_cycles > 0
     with pytest.raises(DataError):
         forecaster.predict(history[:2])
 
@@ -121,22 +126,67 @@ def test_leave_one_out_and_cohorts(dataset: Dataset) -> None:
 
 
 def test_cli_train_evaluate_predict(
-    mat_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    mat_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "cli.pt"
-    common = ["--window", "12", "--min-history", "4", "--epochs", "3", "--ensemble", "1",
-              "--threads", "1"]
-    assert _cli(["model", "train", "--data", str(mat_dir), "--out", str(out),
-                 "--train", "B0901", "--val", "B0902", "--test", "B0903", *common]) == 0
+    common = [
+        "--window",
+        "12",
+        "--min-history",
+        "4",
+        "--epochs",
+        "3",
+        "--ensemble",
+        "1",
+        "--threads",
+        "1",
+    ]
+    assert (
+        _cli(
+            [
+                "model",
+                "train",
+                "--data",
+                str(mat_dir),
+                "--out",
+                str(out),
+                "--train",
+                "B0901",
+                "--val",
+                "B0902",
+                "--test",
+                "B0903",
+                *common,
+            ]
+        )
+        == 0
+    )
     assert "B0903" in capsys.readouterr().out
-    assert _cli(["model", "evaluate", "--artifact", str(out), "--data", str(mat_dir),
-                 "--format", "json"]) == 0
+    assert (
+        _cli(
+            [
+                "model",
+                "evaluate",
+                "--artifact",
+                str(out),
+                "--data",
+                str(mat_dir),
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["roles"]["B0903"] == "test"
     assert set(report["metrics"]["B0903"]) == set(MODELS)
-    cycles = [r.features_json() | {"capacity_ah": r.capacity_ah}
-              for r in load_dataset([mat_dir / "B0903.mat"]).batteries["B0903"].records]
+    cycles = [
+        r.features_json() | {"capacity_ah": r.capacity_ah}
+        for r in load_dataset([mat_dir / "B0903.mat"]).batteries["B0903"].records
+    ]
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(cycles[-20:])))
     assert _cli(["model", "predict", "--artifact", str(out)]) == 0
     answer = json.loads(capsys.readouterr().out)
@@ -147,14 +197,15 @@ def test_cli_train_evaluate_predict(
     assert "error" in capsys.readouterr().err
 
 
-def test_cli_without_torch(monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    real = model_cmd.importlib.util.find_spec
+def test_cli_without_torch(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    real = importlib.util.find_spec
 
     def fake(name: str, *args: object) -> object:
         return None if name == "torch" else real(name)
 
-    monkeypatch.setattr(model_cmd.importlib.util, "find_spec", fake)
+    monkeypatch.setattr("importlib.util.find_spec", fake)
     assert _cli(["model", "evaluate", "--artifact", str(tmp_path / "x.pt")]) == 2
     assert "voltstream[ml]" in capsys.readouterr().err
 
@@ -168,4 +219,5 @@ def test_real_data_seed_split(nasa_dir: Path) -> None:
     b7 = results["B0007"]
     assert b7["last"].n == 163
     assert b7["last"].rmse == pytest.approx(0.627, abs=0.01)
-    assert np.isfinite(b7["lstm"].rmse) and b7["lstm"].rmse < 5
+    assert np.isfinite(b7["lstm"].rmse)
+    assert b7["lstm"].rmse < 5

@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 NO_TORCH_EXIT = 2
-INSTALL_HINT = (
-    "voltstream model needs PyTorch: install the ML extra, pip install 'voltstream[ml]'"
-)
+INSTALL_HINT = "voltstream model needs PyTorch: install the ML extra, pip install 'voltstream[ml]'"
 CYCLE_SERIES_COLUMNS = (
-    "source", "battery_id", "cycle_index", "time", "features", "soh_target", "capacity_ah"
+    "source",
+    "battery_id",
+    "cycle_index",
+    "time",
+    "features",
+    "soh_target",
+    "capacity_ah",
 )
 
 
@@ -42,8 +46,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     _data_arg(evaluate)
     evaluate.add_argument("--artifact", type=Path, help="trained artifact (not with --loo)")
     evaluate.add_argument("--loo", action="store_true", help="leave-one-battery-out instead")
-    evaluate.add_argument("--cohort", action="store_true",
-                          help="with --loo: hold out the test cell's whole cohort")
+    evaluate.add_argument(
+        "--cohort", action="store_true", help="with --loo: hold out the test cell's whole cohort"
+    )
     evaluate.add_argument("--batteries", type=_names, help="with --loo: cells to hold out")
     _train_args(evaluate)
     _format_arg(evaluate)
@@ -51,8 +56,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
     loo = sub.add_parser("loo", help="leave-one-battery-out: train on the others, test each")
     _data_arg(loo)
-    loo.add_argument("--cohort", action="store_true",
-                     help="hold out the test cell's whole cohort (cells cycled together)")
+    loo.add_argument(
+        "--cohort",
+        action="store_true",
+        help="hold out the test cell's whole cohort (cells cycled together)",
+    )
     loo.add_argument("--batteries", type=_names, help="cells to hold out (default all)")
     _train_args(loo)
     _format_arg(loo)
@@ -82,7 +90,9 @@ def _names(text: str) -> list[str]:
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", nargs="+", type=Path,
+        "--data",
+        nargs="+",
+        type=Path,
         help="NASA .mat files, discharge CSVs (capacity.csv beside) or folders of them "
         "(default: $VOLTSTREAM_NASA_DATA or ../shared/data/nasa_pcoe)",
     )
@@ -94,12 +104,16 @@ def _format_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _train_args(parser: argparse.ArgumentParser) -> None:
-    from streams.predictor.train import TrainConfig  # noqa: PLC0415
+    from streams.predictor.train import TrainConfig
 
     d = TrainConfig()
     parser.add_argument("--window", type=int, default=d.window, help="cycles per window")
-    parser.add_argument("--min-history", type=int, default=d.min_history,
-                        help="fewest cycles before a first forecast (shorter windows padded)")
+    parser.add_argument(
+        "--min-history",
+        type=int,
+        default=d.min_history,
+        help="fewest cycles before a first forecast (shorter windows padded)",
+    )
     parser.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs")
     parser.add_argument("--patience", type=int, default=d.patience)
     parser.add_argument("--ensemble", type=int, default=d.ensemble, help="LSTMs averaged")
@@ -108,7 +122,7 @@ def _train_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from streams.predictor.train import TrainConfig  # noqa: PLC0415
+    from streams.predictor.train import TrainConfig
 
     return TrainConfig(
         window=args.window,
@@ -134,7 +148,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 
 def _load(args: argparse.Namespace) -> Any:
-    from streams.predictor.nasa import default_data_dir, load_dataset  # noqa: PLC0415
+    from streams.predictor.nasa import default_data_dir, load_dataset
 
     paths: Sequence[Path] = args.data or [default_data_dir()]
     return load_dataset(list(paths))
@@ -150,15 +164,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if _torch_missing():
         return NO_TORCH_EXIT
     _setup_logging(args)
-    from streams.predictor.artifact import save_bundle  # noqa: PLC0415
-    from streams.predictor.errors import PredictorError  # noqa: PLC0415
-    from streams.predictor.evaluate import (  # noqa: PLC0415
+    from streams.predictor.artifact import save_bundle
+    from streams.predictor.errors import PredictorError
+    from streams.predictor.evaluate import (
         battery_roles,
         evaluate_bundle,
         format_table,
         results_json,
     )
-    from streams.predictor.train import default_split, train_bundle  # noqa: PLC0415
+    from streams.predictor.train import default_split, train_bundle
 
     try:
         dataset = _load(args)
@@ -172,13 +186,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     except PredictorError as exc:
         return _fail(exc)
     if args.format == "json":
-        print(json.dumps({"artifact": str(args.out), "training_seconds": round(seconds, 1),
-                          "split": {"train": split.train, "val": split.val, "test": split.test},
-                          "metrics": bundle.metadata["metrics"]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "artifact": str(args.out),
+                    "training_seconds": round(seconds, 1),
+                    "split": {"train": split.train, "val": split.val, "test": split.test},
+                    "metrics": bundle.metadata["metrics"],
+                },
+                indent=2,
+            )
+        )
     else:
-        print(f"trained in {seconds:.1f} s on {', '.join(split.train)}; "
-              f"early stopping on {', '.join(split.val) or '-'}; wrote {args.out}")
-        roles = battery_roles(bundle, list(results))
+        print(
+            f"trained in {seconds:.1f} s on {', '.join(split.train)}; "
+            f"early stopping on {', '.join(split.val) or '-'}; wrote {args.out}"
+        )
+        roles = battery_roles(bundle, list(dataset.batteries))
         print(format_table(results, roles=roles))
     return 0
 
@@ -193,9 +217,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if _torch_missing():
         return NO_TORCH_EXIT
     _setup_logging(args)
-    from streams.predictor.artifact import load_bundle  # noqa: PLC0415
-    from streams.predictor.errors import PredictorError  # noqa: PLC0415
-    from streams.predictor.evaluate import (  # noqa: PLC0415
+    from streams.predictor.artifact import load_bundle
+    from streams.predictor.errors import PredictorError
+    from streams.predictor.evaluate import (
         battery_roles,
         evaluate_bundle,
         format_table,
@@ -210,14 +234,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _fail(exc)
     roles = battery_roles(bundle, list(dataset.batteries))
     if args.format == "json":
-        print(json.dumps({"artifact": str(args.artifact), "data_hash": dataset.data_hash,
-                          "trained_on_data_hash": bundle.metadata.get("data_hash"),
-                          "roles": roles, "metrics": results_json(results)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "artifact": str(args.artifact),
+                    "data_hash": dataset.data_hash,
+                    "trained_on_data_hash": bundle.metadata.get("data_hash"),
+                    "roles": roles,
+                    "metrics": results_json(results),
+                },
+                indent=2,
+            )
+        )
     else:
         same = bundle.metadata.get("data_hash") == dataset.data_hash
-        print(f"artifact {args.artifact} (window {bundle.window}, "
-              f"{len(bundle.state_dicts)} LSTM(s)); data {'same as' if same else 'differs from'} "
-              "the training data")
+        print(
+            f"artifact {args.artifact} (window {bundle.window}, "
+            f"{len(bundle.state_dicts)} LSTM(s)); data {'same as' if same else 'differs from'} "
+            "the training data"
+        )
         print(format_table(results, roles=roles))
     return 0
 
@@ -227,8 +262,8 @@ def cmd_loo(args: argparse.Namespace) -> int:
     if _torch_missing():
         return NO_TORCH_EXIT
     _setup_logging(args)
-    from streams.predictor.errors import PredictorError  # noqa: PLC0415
-    from streams.predictor.evaluate import (  # noqa: PLC0415
+    from streams.predictor.errors import PredictorError
+    from streams.predictor.evaluate import (
         format_table,
         leave_one_out,
         results_json,
@@ -238,19 +273,34 @@ def cmd_loo(args: argparse.Namespace) -> int:
     try:
         dataset = _load(args)
         results, info = leave_one_out(
-            dataset, _config(args), args.batteries,
-            progress=lambda msg: print(msg, file=sys.stderr), by_cohort=args.cohort,
+            dataset,
+            _config(args),
+            args.batteries,
+            progress=lambda msg: print(msg, file=sys.stderr),
+            by_cohort=args.cohort,
         )
     except PredictorError as exc:
         return _fail(exc)
     seconds = time.perf_counter() - started
     kind = "leave-one-cohort-out" if args.cohort else "leave-one-battery-out"
     if args.format == "json":
-        print(json.dumps({"mode": kind, "seconds": round(seconds, 1), "folds": info,
-                          "metrics": results_json(results)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "mode": kind,
+                    "seconds": round(seconds, 1),
+                    "folds": info,
+                    "metrics": results_json(results),
+                },
+                indent=2,
+            )
+        )
     else:
-        print(format_table(results, title=f"{kind} ({seconds:.0f} s)",
-                           roles={b: "test" for b in info}))
+        print(
+            format_table(
+                results, title=f"{kind} ({seconds:.0f} s)", roles={b: "test" for b in info}
+            )
+        )
     return 0
 
 
@@ -258,9 +308,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """`voltstream model predict`: JSON cycles on stdin -> predicted_soh (+ RUL) as JSON."""
     if _torch_missing():
         return NO_TORCH_EXIT
-    from streams.predictor.errors import PredictorError  # noqa: PLC0415
-    from streams.predictor.features import CycleFeatures  # noqa: PLC0415
-    from streams.predictor.forecaster import DegradationForecaster  # noqa: PLC0415
+    from streams.predictor.errors import PredictorError
+    from streams.predictor.features import CycleFeatures
+    from streams.predictor.forecaster import DegradationForecaster
 
     try:
         raw = args.input.read_text() if args.input else sys.stdin.read()
@@ -268,18 +318,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if isinstance(data, dict):
             data = data.get("cycles")
         if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
-            raise ValueError("expected a JSON list of cycle objects (or {\"cycles\": [...]})")
+            raise ValueError('expected a JSON list of cycle objects (or {"cycles": [...]})')
         history = [CycleFeatures.from_mapping(c) for c in data]
         forecast = DegradationForecaster.load(args.artifact).predict(history)
     except (PredictorError, ValueError, OSError) as exc:
         return _fail(exc)
-    print(json.dumps({
-        "predicted_soh": round(forecast.predicted_soh, 4),
-        "rul_cycles": forecast.rul_cycles,
-        "last_soh": round(forecast.last_soh, 4),
-        "fade_percent_per_cycle": round(forecast.fade_percent_per_cycle, 5),
-        "history_cycles": forecast.history_cycles,
-    }))
+    print(
+        json.dumps(
+            {
+                "predicted_soh": round(forecast.predicted_soh, 4),
+                "rul_cycles": forecast.rul_cycles,
+                "last_soh": round(forecast.last_soh, 4),
+                "fade_percent_per_cycle": round(forecast.fade_percent_per_cycle, 5),
+                "history_cycles": forecast.history_cycles,
+            }
+        )
+    )
     return 0
 
 
@@ -298,7 +352,7 @@ def _database_url(args: argparse.Namespace) -> str:
 def ingest_records(conn: Any, records: Sequence[Any]) -> int:
     """COPY records into a staging table, then INSERT ... ON CONFLICT DO NOTHING into
     cycle_series; returns the number of new rows. `conn` is a psycopg connection."""
-    from psycopg.types.json import Jsonb  # noqa: PLC0415
+    from psycopg.types.json import Jsonb
 
     cols = ", ".join(CYCLE_SERIES_COLUMNS)
     with conn.cursor() as cur:
@@ -308,10 +362,17 @@ def ingest_records(conn: Any, records: Sequence[Any]) -> int:
         )
         with cur.copy(f"COPY _cycle_series_stage ({cols}) FROM STDIN") as copy:
             for r in records:
-                copy.write_row((
-                    r.source, r.battery_id, r.cycle_index, r.start_time,
-                    Jsonb(r.features_json()), r.soh_percent, r.capacity_ah,
-                ))
+                copy.write_row(
+                    (
+                        r.source,
+                        r.battery_id,
+                        r.cycle_index,
+                        r.start_time,
+                        Jsonb(r.features_json()),
+                        r.soh_percent,
+                        r.capacity_ah,
+                    )
+                )
         cur.execute(
             f"INSERT INTO cycle_series ({cols}) SELECT {cols} FROM _cycle_series_stage "  # noqa: S608
             "ON CONFLICT DO NOTHING"
@@ -324,9 +385,9 @@ def ingest_records(conn: Any, records: Sequence[Any]) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """`voltstream model ingest`: fill cycle_series from NASA files (no torch needed)."""
     _setup_logging(args)
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
-    from streams.predictor.errors import PredictorError  # noqa: PLC0415
+    from streams.predictor.errors import PredictorError
 
     try:
         dataset = _load(args)
@@ -340,6 +401,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             inserted = ingest_records(conn, records)
     except psycopg.Error as exc:
         return _fail(exc)
-    print(f"cycle_series: {inserted} new of {len(records)} cycles from "
-          f"{len(dataset.batteries)} batteries ({dropped} bad cycles skipped)")
+    print(
+        f"cycle_series: {inserted} new of {len(records)} cycles from "
+        f"{len(dataset.batteries)} batteries ({dropped} bad cycles skipped)"
+    )
     return 0
