@@ -4,8 +4,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from streams.errors import StreamsError
 
-class UnknownProfileError(LookupError):
+
+class UnknownProfileError(StreamsError, LookupError):
     """A calibration profile was asked for by a name that is not registered."""
 
     def __init__(self, name: str) -> None:

@@ -9,11 +9,12 @@ from schemas.telemetry import PackSample, PackSnapshot
 from streams.analytics.profiles import CalibrationProfile
 from streams.analytics.state import VehicleState
 from streams.analytics.stats import PackStats
+from streams.errors import StreamsError
 
 Reading = PackSnapshot | PackSample
 
 
-class ReportError(ValueError):
+class ReportError(StreamsError, ValueError):
     """The readings cannot make one report (none given, or several vehicles mixed)."""
 
 

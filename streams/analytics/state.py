@@ -19,13 +19,14 @@ from streams.analytics.soh import NOT_ESTIMABLE, soh_percent
 from streams.analytics.stats import PackStats, cell_values, stats_from_values
 from streams.analytics.thermal import ThermalRateTracker
 from streams.analytics.timeutil import from_us, to_us
+from streams.errors import StreamsError
 
 Reading = PackSnapshot | PackSample
 STATE_VERSION = 1
 _HYSTERESIS_KINDS = frozenset(k.value for k in VALUE_HYSTERESIS)
 
 
-class StateDecodeError(ValueError):
+class StateDecodeError(StreamsError, ValueError):
     """``VehicleState.from_bytes`` got bytes that are not a serialized state."""
 
 

@@ -6,6 +6,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from schemas.telemetry import CellReading, PackSnapshot
+from streams.errors import StreamsError
 
 _VOLTAGE = attrgetter("voltage")
 _TEMPERATURE = attrgetter("temperature")
@@ -33,7 +34,7 @@ class PackStats(NamedTuple):
     finite: bool
 
 
-class EmptyPackError(ValueError):
+class EmptyPackError(StreamsError, ValueError):
     """Statistics were asked for a snapshot without cells."""
 
 

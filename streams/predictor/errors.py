@@ -1,7 +1,9 @@
 """Errors of the degradation predictor (data, artifact, missing optional dependencies)."""
 
+from streams.errors import StreamsError
 
-class PredictorError(Exception):
+
+class PredictorError(StreamsError):
     """Base class of the predictor's errors."""
 
 

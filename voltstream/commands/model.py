@@ -1,7 +1,6 @@
 """`voltstream model`: train, evaluate, predict with and ingest data for the SOH forecaster."""
 
 import argparse
-import importlib
 import importlib.util
 import json
 import logging
@@ -143,8 +142,9 @@ def _torch_missing() -> bool:
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
-    level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "verbose", False):
+        logging.getLogger("streams.predictor").setLevel(logging.INFO)
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -340,13 +340,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def _database_url(args: argparse.Namespace) -> str:
     if args.database_url:
         return str(args.database_url)
-    try:
-        settings_mod = importlib.import_module("voltstream.settings")
-    except ImportError as exc:
-        raise LookupError("no --database-url and voltstream.settings is unavailable") from exc
-    url = settings_mod.Settings().database.url
-    secret = getattr(url, "get_secret_value", None)
-    return str(secret() if callable(secret) else url)
+    from voltstream.settings import Settings
+
+    url = Settings().database.url
+    if url is None:
+        raise LookupError("no database URL: pass --database-url or set DATABASE_URL")
+    return url.get_secret_value()
 
 
 def ingest_records(conn: Any, records: Sequence[Any]) -> int:
