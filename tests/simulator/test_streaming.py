@@ -1,7 +1,6 @@
 """`Fleet.messages()` streams: a huge fleet yields its first messages without materialising."""
 
 import itertools
-import time
 import tracemalloc
 from collections.abc import Iterator
 
@@ -9,14 +8,13 @@ from voltstream.simulator import FaultRates, Fleet, FleetConfig
 
 
 def test_messages_is_a_lazy_iterator() -> None:
-    # 2000 vehicles x 30 days would be tens of millions of messages if materialised
+    # 2000 vehicles x 30 days would be tens of millions of messages if materialised: the first
+    # ones come out of the first simulated hour, and the pytest timeout catches materialising.
     fleet = Fleet(FleetConfig(vehicles=2000, duration_s=30 * 86_400.0, faults=FaultRates()))
-    began = time.monotonic()
     stream = fleet.messages()
     assert isinstance(stream, Iterator)
     first = list(itertools.islice(stream, 3000))
     assert len(first) == 3000
-    assert time.monotonic() - began < 60.0
     assert max(m.emit_offset_s for m in first) < 3600.0
 
 
