@@ -1,0 +1,1 @@
+"""Load tests and benchmarks: the pipeline harness (`python -m load_tests.pipeline`) and friends."""

@@ -322,7 +322,6 @@ def run(
         services.embedded_kafka,
         scenario.shards,
     )
-    spec = scenario.spec
     ensure_topics(
         services,
         [
@@ -336,6 +335,17 @@ def run(
         ],
     )
     target = make_target(scenario, services, topology, workdir / scenario.name)
+    try:
+        return _measure(scenario, services, topology, target, out_dir)
+    finally:
+        target.stop()  # also when anything failed: no orphaned workers
+
+
+def _measure(
+    scenario: Scenario, services: Services, topology: Topology, target: Target, out_dir: Path
+) -> Outcome:
+    """Start `target`, warm it up, drive the generator, observe, and summarise."""
+    spec = scenario.spec
     outcome = Outcome(scenario)
     outcome.figures["load_average_before"] = os.getloadavg()[0]
     started_at = time.time()
@@ -415,7 +425,6 @@ def run(
     runqueue_s = sampler.runqueue_wait_s
     db_cpu_s = postgres_cpu_s(services.database_url) - db_cpu_before
     outcome.figures["load_average_after"] = os.getloadavg()[0]
-    target.stop()
     expected = summary.readings + len(summary.alerts)
     committed = sampler.samples[-1].committed if sampler.samples else 0
     sustained, overall, span = _sustained(sampler.samples, committed)

@@ -231,6 +231,8 @@ class ChildTarget:
 
     def stop(self) -> None:
         """Ask the child to stop; terminate it if it does not."""
+        if self._process.pid is None:
+            return
         self._stop.set()
         self._process.join(3)
         if self._process.is_alive():

@@ -3,6 +3,7 @@
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from streams.sink.inputs import AlertLike, SampleLike, SnapshotLike, SohLike, StatsLike
@@ -32,6 +33,12 @@ def safe_text(value: str) -> str:
     except UnicodeEncodeError:
         value = value.encode("utf-8", "replace").decode()
     return value
+
+
+_ID = attrgetter("id")
+_VOLTAGE = attrgetter("voltage")
+_TEMPERATURE = attrgetter("temperature")
+_RESISTANCE = attrgetter("internal_resistance_mohm")
 
 
 @functools.lru_cache(maxsize=64)
@@ -97,16 +104,17 @@ class RowBatch:
             )
         )
         cells = snapshot.cells
-        ids = [c.id for c in cells]
-        resistances = [c.internal_resistance_mohm for c in cells]
+        n = len(cells)
+        ids = list(map(_ID, cells))
+        resistances = list(map(_RESISTANCE, cells))
         self._cells.append(
             (
                 time,
                 vehicle_id,
-                None if ids == _default_ids(len(ids)) else ids,
-                [c.voltage for c in cells],
-                [c.temperature for c in cells],
-                None if all(r is None for r in resistances) else resistances,
+                None if ids == _default_ids(n) else ids,
+                list(map(_VOLTAGE, cells)),
+                list(map(_TEMPERATURE, cells)),
+                None if resistances.count(None) == n else resistances,
             )
         )
 
