@@ -59,6 +59,9 @@ class Scenario:
     profile: bool = False
     probe: bool = False
     window_bytes: int = 24 << 20
+    window_messages: int = 5_000
+    worker_env: tuple[tuple[str, str], ...] = ()
+    """Extra environment of voltstream workers (tuning experiments)."""
     warmup_readings: int = 4_000
     shards: int = 1
     """Workers on independent topics/groups instead of one consumer group (see README)."""
@@ -130,7 +133,7 @@ def make_target(
     if scenario.system == "voltstream":
         return VoltstreamTarget(
             topology,
-            services.worker_env(),
+            {**services.worker_env(), **dict(scenario.worker_env)},
             workers=scenario.workers,
             workdir=workdir,
             readings_per_message=scenario.spec.readings_per_message,
@@ -149,6 +152,8 @@ class Profiler:
     def __init__(self, pid: int, out_dir: Path, name: str, duration_s: float) -> None:
         self.svg = out_dir / f"{name}.svg"
         self.raw = out_dir / f"{name}.collapsed.txt"
+        self.idle = out_dir / f"{name}.idle.collapsed.txt"
+        self._duration_s = max(1, int(duration_s))
         exe = shutil.which("py-spy")
         self._procs: list[subprocess.Popen[bytes]] = []
         if exe is None:
@@ -156,10 +161,14 @@ class Profiler:
             return
         common = [exe, "record", "--pid", str(pid), "--duration", str(max(1, int(duration_s)))]
         common += ["--rate", "100", "--nonblocking", "--function"]
-        for fmt, path in (("flamegraph", self.svg), ("raw", self.raw)):
+        for extra, path in (
+            (["--format", "flamegraph"], self.svg),
+            (["--format", "raw"], self.raw),
+            (["--format", "raw", "--idle"], self.idle),
+        ):
             self._procs.append(
                 subprocess.Popen(
-                    [*common, "--format", fmt, "-o", str(path)],
+                    [*common, *extra, "-o", str(path)],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -174,7 +183,50 @@ class Profiler:
                 proc.terminate()
         if not self.raw.exists():
             return {}
-        return {"svg": self.svg.name, "collapsed": self.raw.name, **hot_spots(self.raw)}
+        out = {"svg": self.svg.name, "collapsed": self.raw.name, **hot_spots(self.raw)}
+        if self.idle.exists():
+            out["main_thread"] = main_thread_share(self.idle)
+        return out
+
+
+#: The leaf frame of the main thread while it waits in the (uvloop, C) event loop.
+_LOOP_IDLE = "Worker.execute_from_commandline"
+#: Where a busy main thread is, first match wins (frame names as py-spy prints them).
+_MAIN_GROUPS = (
+    "TelemetryProcessor.process",
+    "Flusher.flush",
+    "TelemetryWorker._on_tick",
+    "TelemetryWorker._agent",
+    "Stream.",
+)
+
+
+def main_thread_share(path: Path) -> dict[str, float]:
+    """From an `--idle` profile: how the main (event-loop) thread spent its time, in %."""
+    busy: dict[str, int] = {}
+    idle = 0
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        frames = stack.split(";")
+        if not stack or not frames[0].startswith("_run_module_as_main"):
+            continue
+        count = int(count_text)
+        total += count
+        if frames[-1].startswith(_LOOP_IDLE):
+            idle += count
+            continue
+        key = next(
+            (g for g in _MAIN_GROUPS if any(f.startswith(g) for f in frames)),
+            "other (Faust, aiokafka, asyncio)",
+        )
+        busy[key] = busy.get(key, 0) + count
+    if not total:
+        return {}
+    out = {"idle_in_event_loop": 100.0 * idle / total}
+    for frame, count in sorted(busy.items(), key=lambda item: -item[1])[:8]:
+        out[frame] = 100.0 * count / total
+    return out
 
 
 def hot_spots(path: Path, top: int = 15) -> dict[str, Any]:
@@ -368,6 +420,7 @@ def _measure(
         duration_s=scenario.duration_s,
         rate=scenario.rate,
         window_bytes=scenario.window_bytes,
+        window_messages=scenario.window_messages,
         alert_interval_s=scenario.alert_interval_s,
         topics=topology.telemetry_topics,
         bootstrap_servers=services.bootstrap_servers,
@@ -437,6 +490,9 @@ def _measure(
     f["readings_per_s"] = sustained
     f["readings_per_s_overall"] = overall
     f["messages_per_s"] = sustained / k
+    if scenario.rate:
+        f["paced_readings_per_s"] = scenario.rate * k
+        f["keeps_up"] = bool(sustained >= 0.95 * scenario.rate * k)
     f["rows_per_s"] = sustained * (2 if spec.kind == "snapshot" else 1)  # + cells row
     f["active_s"] = span
     f["cpu_s"] = cpu_s

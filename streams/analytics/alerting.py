@@ -13,6 +13,7 @@ from streams.analytics.timeutil import from_us, to_us
 _SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank))
 _RECENT = 5
 _OFFLINE = AlertType.device_offline.value
+_RAPID = AlertType.rapid_degradation.value
 Evidence = dict[str, float | int | str | list[float] | list[int] | None]
 TrackerState = list[list[object]]
 
@@ -113,12 +114,17 @@ class AlertTracker:
     absent *and* the value is below threshold minus the profile's hysteresis margin (the caller
     passes the types still inside the band as ``held``). A flapping value therefore neither
     re-fires nor resolves.
+
+    ``rapid_degradation`` is not driven by readings but by degradation forecasts (one per
+    closed discharge cycle, see ``observe_forecast``); its episode is kept apart from the
+    per-reading entries so that it neither costs nor clears anything on the hot path.
     """
 
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "_rapid")
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
+        self._rapid: _Entry | None = None
 
     @property
     def has_entries(self) -> bool:
@@ -244,6 +250,69 @@ class AlertTracker:
             vehicle_id, kind=kind, e=e, state=AlertState.firing, now=to_us(now), a=None, stats=None
         )
 
+    def observe_forecast(
+        self,
+        vehicle_id: str,
+        at: datetime,
+        *,
+        rapid: bool,
+        fade_percent_per_cycle: float,
+        threshold: float,
+        evidence: Evidence | None = None,
+    ) -> Alert | None:
+        """``rapid_degradation`` from one forecast at event time ``at`` (a cycle's end).
+
+        Fires once per episode (first_seen = the first rapid forecast, so the id is
+        replay-stable); later rapid forecasts only update the episode; the first forecast back
+        at or under ``threshold`` resolves it. Value and threshold are in % SOH per cycle.
+        """
+        now = to_us(at)
+        e = self._rapid
+        if e is not None:
+            e.last_us = now
+            e.value = fade_percent_per_cycle
+            e.recent.append(fade_percent_per_cycle)
+            if len(e.recent) > _RECENT:
+                del e.recent[0]
+            e.pending += 1
+            if rapid:
+                return None
+            self._rapid = None
+            state, anomaly = AlertState.resolved, None
+        elif rapid:
+            e = self._rapid = _Entry(now)
+            e.active = True
+            e.pending = 1
+            e.severity = Severity.warning.rank
+            e.value = fade_percent_per_cycle
+            e.threshold = threshold
+            e.unit = "%/cycle"
+            e.recent = [fade_percent_per_cycle]
+            state = AlertState.firing
+            anomaly = Anomaly(
+                type=AlertType.rapid_degradation,
+                severity=Severity.warning,
+                value=fade_percent_per_cycle,
+                threshold=threshold,
+                unit=e.unit,
+                message=(
+                    f"forecast capacity fade {fade_percent_per_cycle:.3f} %/cycle exceeds "
+                    f"{threshold:.3f} %/cycle"
+                ),
+            )
+        else:
+            return None
+        return self._alert(
+            vehicle_id,
+            kind=_RAPID,
+            e=e,
+            state=state,
+            now=now,
+            a=anomaly,
+            stats=None,
+            extra=evidence,
+        )
+
     def resolve_offline(self, vehicle_id: str, at: datetime) -> Alert | None:
         """Resolve a firing ``device_offline`` because data came back."""
         e = self._entries.pop(AlertType.device_offline.value, None)
@@ -265,11 +334,14 @@ class AlertTracker:
         now: int,
         a: Anomaly | None,
         stats: PackStats | None,
+        extra: Evidence | None = None,
     ) -> Alert:
         first = from_us(e.first_us)
         evidence = stats_evidence(stats)
         evidence["recent_values"] = list(e.recent)
         evidence["readings"] = e.pending
+        if extra:
+            evidence.update(extra)
         if a is not None:
             message = a.message
         elif state is AlertState.resolved:
@@ -295,14 +367,21 @@ class AlertTracker:
 
     def dump(self) -> TrackerState:
         """Compact JSON-able state (entries sorted by type for a stable encoding)."""
-        return [self._entries[k].dump(k) for k in sorted(self._entries)]
+        rows = [self._entries[k].dump(k) for k in sorted(self._entries)]
+        if self._rapid is not None:
+            rows.append(self._rapid.dump(_RAPID))
+        return rows
 
     @classmethod
     def load(cls, data: TrackerState) -> "AlertTracker":
         """Inverse of ``dump``."""
         tr = cls()
         for row in data:
-            tr._entries[str(row[0])] = _Entry.load(row)
+            kind = str(row[0])
+            if kind == _RAPID:
+                tr._rapid = _Entry.load(row)
+            else:
+                tr._entries[kind] = _Entry.load(row)
         return tr
 
 

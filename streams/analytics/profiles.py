@@ -84,6 +84,13 @@ class CalibrationProfile:
     session_min_soc_swing_percent: float = 20.0
     session_min_samples: int = 20
     session_max_s_per_percent: float = 3600.0
+    # discharge sessions (cycle features for the degradation forecaster): the smallest SOC swing
+    # under load whose coulomb-counted capacity is used (a short trip's swing is too coarse)
+    discharge_min_swing_percent: float = 30.0
+    # degradation forecast: the fade the chemistry is expected to show (% SOH per cycle) and the
+    # multiple of it a forecast fade must exceed to raise ``rapid_degradation``
+    expected_fade_percent_per_cycle: float = 0.02
+    rapid_degradation_factor: float = 2.0
     # capacity fusion
     fusion_process_std_percent: float = 0.3
     fusion_max_std_percent: float = 10.0
@@ -118,6 +125,7 @@ LFP = CalibrationProfile(
     overheat_major_c=55.0,
     overheat_critical_c=60.0,
     session_min_soc_swing_percent=30.0,
+    expected_fade_percent_per_cycle=0.01,
     series_cells=108,
 )
 NCA = CalibrationProfile(

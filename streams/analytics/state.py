@@ -8,10 +8,11 @@ from typing import NamedTuple
 from schemas.alerts import Alert, AlertType
 from schemas.report import Anomaly, Confidence, SohEstimate, SohMethod
 from schemas.telemetry import PackSample, PackSnapshot
-from streams.analytics.alerting import AlertTracker
+from streams.analytics.alerting import AlertTracker, Evidence
 from streams.analytics.anomalies import VALUE_HYSTERESIS, detect, still_elevated
 from streams.analytics.coulomb import CapacityObservation, ChargeSessionTracker
 from streams.analytics.cycles import CycleCounter
+from streams.analytics.discharge import DischargeCycle, DischargeTracker
 from streams.analytics.fusion import CapacityFilter, fuse
 from streams.analytics.profiles import CalibrationProfile
 from streams.analytics.sensors import StuckSensorTracker
@@ -36,6 +37,7 @@ class Outcome(NamedTuple):
     ``health`` is set only when the SOH estimate changed (first capacity, a closed charge
     session, a new BMS capacity value). ``late`` readings did not touch the rolling state and
     produce no alerts, but ``stats`` / ``anomalies`` are still computed so they can be stored.
+    ``cycles`` holds the discharge session this reading closed, if any (see ``discharge``).
     """
 
     stats: PackStats | None
@@ -44,6 +46,7 @@ class Outcome(NamedTuple):
     health: SohEstimate | None
     efc: float
     late: bool
+    cycles: tuple[DischargeCycle, ...] = ()
 
 
 class VehicleState:
@@ -53,6 +56,7 @@ class VehicleState:
         "_alerts",
         "_bms_kwh",
         "_cycles",
+        "_discharge",
         "_filter",
         "_health_key",
         "_last_us",
@@ -79,6 +83,7 @@ class VehicleState:
         self._thermal_pack = ThermalRateTracker()
         self._alerts = AlertTracker()
         self._sensors = StuckSensorTracker()
+        self._discharge = DischargeTracker()
         self._bms_kwh: float | None = None
         self._nominal_kwh: float | None = None
         self._n_cells = 0
@@ -108,6 +113,11 @@ class VehicleState:
     def reported_cycle_count(self) -> int | None:
         """Last ``cycle_count`` reported by the BMS."""
         return self._reported_cycles
+
+    @property
+    def nominal_ah(self) -> float | None:
+        """Nominal pack capacity in Ah (see ``nominal_ah``), once known."""
+        return self._nominal_ah
 
     @property
     def soh_percent(self) -> float | None:
@@ -165,6 +175,7 @@ class VehicleState:
                 self._set_nominal(profile.nominal_capacity_kwh, 0, profile)
         rate = 0.0
         stuck: tuple[int, ...] = ()
+        cycles: tuple[DischargeCycle, ...] = ()
         if last is None or us > last:
             t = us / 1e6
             thermal = self._thermal if stats is not None else self._thermal_pack
@@ -181,6 +192,11 @@ class VehicleState:
                 obs = self._sessions.feed(t, soc, current, profile, pack_v)
                 if obs is not None:
                     changed = self._observe(obs, profile) or changed
+                cycle = self._discharge.feed(
+                    t, soc, current, pack_v, hottest, self._n_cells, profile
+                )
+                if cycle is not None:
+                    cycles = (cycle,)
             self._cycles.feed(t, soc, current, self._nominal_ah, profile)
             self._last_us = us
         health = self._refresh_health(profile) if changed else None
@@ -207,7 +223,7 @@ class VehicleState:
             alerts.extend(
                 tracker.observe(self.vehicle_id, anomalies, at, profile, held=held, stats=stats)
             )
-        return Outcome(stats, anomalies, alerts, health, self._cycles.efc, False)
+        return Outcome(stats, anomalies, alerts, health, self._cycles.efc, False, cycles)
 
     # ------------------------------------------------------------------ health
     def _set_nominal(self, nominal_kwh: float, n_cells: int, profile: CalibrationProfile) -> None:
@@ -291,6 +307,26 @@ class VehicleState:
             self.vehicle_id, from_us(last), now, silent, expected_period_s
         )
 
+    def observe_forecast(
+        self,
+        at: datetime,
+        *,
+        rapid: bool,
+        fade_percent_per_cycle: float,
+        threshold: float,
+        evidence: Evidence | None = None,
+    ) -> Alert | None:
+        """``rapid_degradation`` firing / resolved from one degradation forecast (see
+        ``AlertTracker.observe_forecast``); the episode is part of the serialized state."""
+        return self._alerts.observe_forecast(
+            self.vehicle_id,
+            at,
+            rapid=rapid,
+            fade_percent_per_cycle=fade_percent_per_cycle,
+            threshold=threshold,
+            evidence=evidence,
+        )
+
     # ------------------------------------------------------------------ serialization
     def to_bytes(self) -> bytes:
         """Compact positional JSON (exact float repr); < 2 KB (stuck-sensor values <= 192 cells)."""
@@ -312,6 +348,7 @@ class VehicleState:
             self._thermal_pack.dump(),
             self._alerts.dump(),
             self._sensors.dump(),
+            self._discharge.to_state(),
         ]
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -338,6 +375,9 @@ class VehicleState:
             st._thermal_pack = ThermalRateTracker.load(body[14])
             st._alerts = AlertTracker.load(body[15])
             st._sensors = StuckSensorTracker.load(body[16])
+            # States written before discharge tracking have 17 items: start a fresh tracker.
+            if len(body) > 17:
+                st._discharge = DischargeTracker.from_state(body[17])
         except StateDecodeError:
             raise
         except (ValueError, TypeError, IndexError, KeyError) as exc:

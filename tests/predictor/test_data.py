@@ -58,9 +58,9 @@ def test_generated_file_has_nasa_structure(mat_dir: Path) -> None:
     assert impedance["data"][0, 0]["Battery_impedance"].dtype == np.complex128
 
 
-def test_generated_file_round_trips(mat_dir: Path) -> None:
-    truth = write_nasa_mat(mat_dir / "rt" / "B0950.mat", "B0950", 12, seed=5)
-    series = load_mat(mat_dir / "rt" / "B0950.mat")
+def test_generated_file_round_trips(tmp_path: Path) -> None:
+    truth = write_nasa_mat(tmp_path / "B0950.mat", "B0950", 12, seed=5)
+    series = load_mat(tmp_path / "B0950.mat")
     assert series.battery_id == "B0950"
     assert [r.cycle_index for r in series.records] == list(range(1, 13))
     assert [r.capacity_ah for r in series.records] == pytest.approx(truth)
