@@ -62,7 +62,12 @@ def faust_main(
             pools.append(await open_pool(DatabaseSettings(), config["database_url"]))
         return BatchWriter(pools[0])
 
-    @app.agent(topic, concurrency=1)
+    async def count_only(stream: Any) -> None:
+        """Faust's own delivery rate: take batches and count them, nothing else."""
+        async for values in stream.take(config["take"], within=config["within"]):
+            consumed.value += len(values)
+            committed.value += len(values) * k
+
     async def telemetry(stream: Any) -> None:
         sink = await writer()
         async for values in stream.take(config["take"], within=config["within"]):
@@ -86,6 +91,10 @@ def faust_main(
             await sink.write(batch)
             consumed.value += len(values)
             committed.value += readings
+
+    app.agent(topic, name="telemetry", concurrency=1)(
+        telemetry if config.get("process", True) else count_only
+    )
 
     async def on_ready(*_: Any, **__: Any) -> None:
         ready.set()

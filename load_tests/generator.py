@@ -68,11 +68,11 @@ class RunPlan:
     duration_s: float
     rate: float | None = None
     """Messages per second; None sends as fast as the window allows."""
-    window_bytes: int = 24 << 20
+    window_bytes: int = 60 << 20
     """Uncompressed bytes produced but not yet consumed, at most (the mock broker keeps ~5 MB
-    per partition, compressed)."""
-    window_messages: int = 5_000
-    """...and at most this many messages (about two of the worker's flushes)."""
+    per partition of lz4-compressed batches; the generated snapshots compress ~4.5x)."""
+    window_messages: int = 20_000
+    """...and at most this many messages."""
     alert_interval_s: float = 0.0
     """Inject a critical thermal event this often (0: never)."""
     topics: tuple[str, ...] = ("battery.telemetry",)

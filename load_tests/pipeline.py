@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from load_tests import memory, rawcopy, report
+from load_tests import brokerlat, memory, rawcopy, report
 from load_tests.generator import FleetSpec
 from load_tests.scenario import Outcome, Scenario, run
 from voltstream.services import Services, provision
@@ -64,6 +64,7 @@ class Sizes:
     vehicles: int
     sample_vehicles: int
     warmup_readings: int
+    broker_latency_messages: int
 
 
 QUICK = Sizes(
@@ -83,6 +84,7 @@ QUICK = Sizes(
     vehicles=4_000,
     sample_vehicles=8_000,
     warmup_readings=1_000,
+    broker_latency_messages=20,
 )
 FULL = Sizes(
     memory_vehicles=100_000,
@@ -101,6 +103,7 @@ FULL = Sizes(
     vehicles=20_000,
     sample_vehicles=40_000,
     warmup_readings=4_000,
+    broker_latency_messages=50,
 )
 
 
@@ -235,6 +238,7 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
         )
         ratio("raw limit: plain binary COPY", None, baseline_value=raw["plain_copy_readings_per_s"])
     ratio("raw limit: librdkafka consume(1000), no processing", _find(outcomes, "raw-consume"))
+    ratio("raw limit: Faust agent, take() and count only", _find(outcomes, "raw-faust"))
     ratio(
         "naive: json.loads + INSERT + commit per message", _find(outcomes, "naive"), target=">= 3x"
     )
@@ -380,6 +384,12 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             raw = rawcopy.measure(services.database_url, spec, sizes.raw_copy_readings)
             result["raw_copy"] = {"kind": "snapshot", **raw}
 
+        def do_broker_latency() -> None:
+            print("-- broker delivery latency ...", flush=True)
+            result["broker_latency"] = brokerlat.measure(
+                services.bootstrap_servers, runner.run_id, count=sizes.broker_latency_messages
+            )
+
         def do_max() -> None:
             runner.scenario(
                 Scenario(
@@ -417,6 +427,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         single = replace(snap, readings_per_message=1)
         scenarios = [
             Scenario("raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s),
+            Scenario("raw-faust", "raw_faust", snap, sizes.raw_consume, sizes.max_s),
             Scenario(
                 "voltstream-2-workers",
                 "voltstream",
@@ -465,13 +476,16 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         special: dict[str, Callable[[], None]] = {
             "memory": do_memory,
             "raw-copy": do_raw_copy,
+            "broker-latency": do_broker_latency,
             "voltstream-max": do_max,
             "voltstream-paced": do_paced,
         }
         order = [
             "memory",
             "raw-copy",
+            "broker-latency",
             "raw-consume",
+            "raw-faust",
             "voltstream-max",
             "voltstream-paced",
             "voltstream-2-workers",
@@ -546,12 +560,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--window-mb",
         type=float,
-        default=24.0,
+        default=60.0,
         help="uncompressed MB produced but not yet consumed, at most (the mock broker keeps"
         " ~5 MB compressed per partition)",
     )
     parser.add_argument(
-        "--window-messages", type=int, default=5_000, help="...and at most this many messages"
+        "--window-messages", type=int, default=20_000, help="...and at most this many messages"
     )
     parser.add_argument(
         "--worker-env",
@@ -577,7 +591,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated steps: memory, raw-copy, raw-consume, voltstream-max,"
+        help="comma-separated steps: memory, raw-copy, broker-latency, raw-consume, raw-faust,"
+        " voltstream-max,"
         " voltstream-paced, voltstream-2-workers, voltstream-single,"
         " voltstream-samples, naive, naive-samples, faust-pydantic",
     )

@@ -74,6 +74,18 @@ def markdown(result: dict[str, Any]) -> str:
             f" {_num(raw['sink_writer_readings_per_s'])} readings/s; plain binary COPY"
             f" {_num(raw['plain_copy_readings_per_s'])} readings/s.",
         ]
+    broker = result.get("broker_latency")
+    if broker:
+        slow = broker[f"fetch_max_wait_{1500}ms_s"]
+        fast = broker[f"fetch_max_wait_{100}ms_s"]
+        lines += [
+            "",
+            f"Broker delivery latency to a caught-up aiokafka consumer (1 message / 0.1 s):"
+            f" with Faust's fetch_max_wait_ms=1500 p50/p99 {_ms(slow.get('p50'))}/"
+            f"{_ms(slow.get('p99'))} ms; with 100 ms {_ms(fast.get('p50'))}/"
+            f"{_ms(fast.get('p99'))} ms. (A broker that holds a fetch until its max wait even"
+            " when data arrives adds up to that wait to every end-to-end latency.)",
+        ]
     ratios = result.get("ratios") or []
     if ratios:
         lines += [

@@ -38,7 +38,7 @@ from voltstream.services import Services
 
 logger = logging.getLogger(__name__)
 
-System = Literal["voltstream", "raw_consume", "naive", "faust_pydantic"]
+System = Literal["voltstream", "raw_consume", "raw_faust", "naive", "faust_pydantic"]
 LATENCY_HISTOGRAM = "voltstream_event_latency_seconds"
 #: Frames of these packages are listed in the profile's project breakdown.
 PROJECT_DIRS = ("(streams/", "(schemas/", "(voltstream/")
@@ -58,8 +58,8 @@ class Scenario:
     alert_interval_s: float = 0.0
     profile: bool = False
     probe: bool = False
-    window_bytes: int = 24 << 20
-    window_messages: int = 5_000
+    window_bytes: int = 60 << 20
+    window_messages: int = 20_000
     worker_env: tuple[tuple[str, str], ...] = ()
     """Extra environment of voltstream workers (tuning experiments)."""
     warmup_readings: int = 4_000
@@ -142,8 +142,11 @@ def make_target(
         "raw_consume": raw_consume_main,
         "naive": naive_main,
         "faust_pydantic": faust_main,
+        "raw_faust": faust_main,
     }[scenario.system]
-    return ChildTarget(scenario.system, main, _child_config(scenario, topology, workdir))
+    config = _child_config(scenario, topology, workdir)
+    config["process"] = scenario.system != "raw_faust"
+    return ChildTarget(scenario.system, main, config)
 
 
 class Profiler:

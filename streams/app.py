@@ -136,8 +136,13 @@ class TelemetryWorker:
             decode=VehicleState.from_bytes,
             capacity=pipeline.state_cache_vehicles,
         )
+        from streams.predictor.forecaster import DegradationForecaster  # numpy; torch lazily
+
         self.processor = TelemetryProcessor(
-            pipeline, self.store, alert_min_severity=Severity(pipeline.alert_min_severity)
+            pipeline,
+            self.store,
+            alert_min_severity=Severity(pipeline.alert_min_severity),
+            forecaster=DegradationForecaster.load_optional(pipeline.predictor_artifact),
         )
         self._lock = asyncio.Lock()
         self._flusher: Flusher | None = None

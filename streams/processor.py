@@ -5,22 +5,33 @@ from collections import Counter as Tally
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from schemas.alerts import Alert, Severity
 from schemas.decode import decode_telemetry
 from schemas.errors import SchemaError
 from schemas.limits import DecodeLimits
 from schemas.telemetry import PackSnapshot, Reading
+from streams.analytics.discharge import DischargeCycle
 from streams.analytics.profiles import CalibrationProfile, UnknownProfileError, resolve_profile
 from streams.analytics.state import VehicleState
 from streams.clock import StreamClock
 from streams.dlq import DeadLetter, SourcePosition
 from streams.fastpath import FastDecoder
+from streams.forecasting import (
+    CYCLE_SOURCE,
+    CycleForecasting,
+    CyclePrediction,
+    cycle_features,
+    soh_target,
+)
 from streams.ratelimit import EventTimeRateLimiter
 from streams.sink.rows import RowBatch
 from streams.statestore import StateStore
 from voltstream.settings import PipelineSettings
+
+if TYPE_CHECKING:  # numpy/torch only load when a forecaster is configured
+    from streams.predictor.forecaster import DegradationForecaster
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +97,10 @@ class TelemetryProcessor:
         store: StateStore[VehicleState],
         *,
         alert_min_severity: Severity = Severity.warning,
+        forecaster: "DegradationForecaster | None" = None,
     ) -> None:
         self._settings = settings
+        self._forecasting = CycleForecasting(forecaster) if forecaster is not None else None
         self._store = store
         limits = DecodeLimits(
             max_payload_bytes=settings.max_payload_bytes,
@@ -190,6 +203,11 @@ class TelemetryProcessor:
         state = self._store.get(vehicle_id, partition)
         profile = self._profile_for(reading)
         outcome = state.process(reading, profile)
+        prediction = (
+            self._cycles_closed(vehicle_id, state, profile, outcome.cycles, plan)
+            if outcome.cycles
+            else None
+        )
         self.clock(partition).observe(event_time)
         previous = self._last_seen.get(vehicle_id)
         if previous is None or event_time > previous:
@@ -208,18 +226,67 @@ class TelemetryProcessor:
             make = model = chemistry = None
         if outcome.late:
             plan.late += 1
-        if outcome.health is not None:
+        if outcome.health is not None or prediction is not None:
             rows.add_health(
                 vehicle_id,
                 reading.timestamp,
-                outcome.health,
+                outcome.health if outcome.health is not None else state.health(profile),
                 outcome.efc,
                 state.deep_discharge_cycles,
+                predicted_soh=None if prediction is None else prediction.predicted_soh,
+                predicted_rul_cycles=None if prediction is None else prediction.rul_cycles,
             )
         for alert in outcome.alerts:
             self._emit(alert, plan)
+        if prediction is not None:
+            rapid = state.observe_forecast(
+                reading.timestamp,
+                rapid=prediction.rapid,
+                fade_percent_per_cycle=prediction.fade_percent_per_cycle,
+                threshold=prediction.threshold,
+                evidence={
+                    "predicted_soh": prediction.predicted_soh,
+                    "rul_cycles": prediction.rul_cycles,
+                    "last_soh": prediction.last_soh,
+                    "history_cycles": prediction.history_cycles,
+                    "expected_fade_percent_per_cycle": profile.expected_fade_percent_per_cycle,
+                },
+            )
+            if rapid is not None:
+                self._emit(rapid, plan)
         plan.vehicles.add(vehicle_id)
         rows.touch_vehicle(vehicle_id, reading.timestamp, make, model, chemistry, profile.name)
+
+    def _cycles_closed(
+        self,
+        vehicle_id: str,
+        state: VehicleState,
+        profile: CalibrationProfile,
+        cycles: tuple[DischargeCycle, ...],
+        plan: FlushPlan,
+    ) -> CyclePrediction | None:
+        """cycle_series rows for closed discharge cycles; the last forecast, if any.
+
+        Runs only for the (rare) reading that closes a discharge session. Cycle rows are keyed
+        by (source, vehicle, cycle index) and the index is part of the replayed state, so a
+        replay inserts nothing twice.
+        """
+        rated = state.nominal_ah
+        forecasting = self._forecasting
+        prediction: CyclePrediction | None = None
+        for cycle in cycles:
+            plan.rows.add_cycle(
+                source=CYCLE_SOURCE,
+                battery_id=vehicle_id,
+                cycle_index=cycle.cycle_index,
+                time=cycle.end_time,
+                features=cycle_features(cycle, rated),
+                soh_target=soh_target(cycle, rated),
+                capacity_ah=cycle.capacity_ah,
+            )
+            if forecasting is not None:
+                prediction = forecasting.observe(vehicle_id, cycle, rated, profile) or prediction
+        return prediction
 
     def _emit(self, alert: Alert, plan: FlushPlan) -> None:
         plan.rows.add_alert(alert)
@@ -265,6 +332,8 @@ class TelemetryProcessor:
             self._limiter.forget(vehicle_id)
             self.offline.discard(vehicle_id)
             self._vehicle_profile.pop(vehicle_id, None)
+            if self._forecasting is not None:
+                self._forecasting.forget(vehicle_id)
 
     @property
     def vehicles_tracked(self) -> int:

@@ -250,7 +250,14 @@ class ChargeSessionTracker:
         return math.sqrt(soc_term * soc_term + gap_term * gap_term + density_term * density_term)
 
     def dump(self) -> SessionState:
-        """Compact JSON-able state (exact float round trip)."""
+        """Compact JSON-able state (exact float round trip).
+
+        Without an open session only ``[last_t, last_i, last_soc]``: nothing else is read before
+        the next ``_open`` resets it (a closed session's leftovers would cost ~100 bytes of the
+        state while the vehicle drives, when the discharge tracker's session is open instead).
+        """
+        if not self._active:
+            return [self._last_t, self._last_i, self._last_soc]
         return [
             self._last_t,
             self._last_i,
@@ -278,8 +285,14 @@ class ChargeSessionTracker:
 
     @classmethod
     def load(cls, data: SessionState) -> "ChargeSessionTracker":
-        """Inverse of ``dump``."""
+        """Inverse of ``dump`` (also of the full form written for idle trackers before)."""
         tr = cls()
+        if len(data) == 3:
+            last_t, last_i, last_soc = data
+            tr._last_t = None if last_t is None else float(last_t)
+            tr._last_i = float(last_i)
+            tr._last_soc = float(last_soc)
+            return tr
         (
             last_t,
             last_i,

@@ -10,6 +10,14 @@ from streams.analytics.timeutil import from_us
 # Serialized form of a tracker: flat list of numbers / None (see ``DischargeTracker.to_state``).
 DischargeState = list[Any]
 
+_SUM_DIGITS = 6
+# The sums behind the means (cell volts, amps, C*s) are rounded to 1e-6 as they are updated, so
+# the serialized session stays short (the state's 2 KB budget); rounding live, not at
+# serialization, keeps a restored tracker bit-identical to the live one. The Ah integrals are
+# integral is not rounded (a per-step bias would add up over thousands of samples); only its
+# values at the two SOC edges are, to 1 uAh, a one-off error of < 1e-8 of a pack's capacity.
+_EDGE_DIGITS = 6
+
 MIN_LOAD_SAMPLES = 3
 """A discharge session with fewer points under load is a blip (e.g. a pre-conditioning burst) and
 yields no cycle."""
@@ -39,7 +47,7 @@ class DischargeCycle(NamedTuple):
       (None for a vehicle's first cycle).
     """
 
-    index: int
+    cycle_index: int
     end_time: datetime
     capacity_ah: float | None
     max_temperature_c: float
@@ -140,7 +148,7 @@ class DischargeTracker:
         cells: int,
         profile: CalibrationProfile,
     ) -> DischargeCycle | None:
-        """Add one point (epoch s, SOC %, pack A, pack V, C, series cells); a closed cycle or None."""
+        """Add a point (epoch s, SOC %, pack A, pack V, hottest C, series cells); a closed cycle."""
         threshold = profile.session_min_current_a
         if not self._active:
             if current <= -threshold:
@@ -163,24 +171,27 @@ class DischargeTracker:
         self._ah = ah_before + inc
         if current <= -threshold:
             if soc != self._last_soc:
+                edge_ah = round(ah_before, _EDGE_DIGITS)
+                edge_inc = round(inc, _EDGE_DIGITS)
                 if self._e0_ah is None:
-                    self._e0_ah = ah_before
-                    self._e0_inc = inc
+                    self._e0_ah = edge_ah
+                    self._e0_inc = edge_inc
                     self._e0_soc = soc
-                self._e1_ah = ah_before
-                self._e1_inc = inc
+                self._e1_ah = edge_ah
+                self._e1_inc = edge_inc
                 self._e1_soc = soc
             else:
                 self._flat += 1
             self._n_load += 1
-            self._i_sum -= current
+            self._i_sum = round(self._i_sum - current, _SUM_DIGITS)
             if pack_v is not None:
-                self._v_sum += pack_v / (cells or profile.series_cells)
+                self._v_sum = round(
+                    self._v_sum + pack_v / (cells or profile.series_cells), _SUM_DIGITS
+                )
                 self._v_n += 1
-            if hottest_c > self._t_max:
-                self._t_max = hottest_c
-            if hottest_c == hottest_c:  # not NaN
-                self._t_int += hottest_c * dt
+            if not math.isnan(hottest_c):
+                self._t_max = max(self._t_max, hottest_c)
+                self._t_int = round(self._t_int + hottest_c * dt, _SUM_DIGITS)
                 self._load_dt += dt
             self._load_end = off
             self._below = None
@@ -197,14 +208,20 @@ class DischargeTracker:
         return None
 
     def _open(
-        self, t: float, soc: float, current: float, pack_v: float | None, hottest_c: float, cells: int
+        self,
+        t: float,
+        soc: float,
+        current: float,
+        pack_v: float | None,
+        hottest_c: float,
+        cells: int,
     ) -> None:
         self._active = True
         self._reset(t, soc, current)
         if pack_v is not None:
-            self._v_sum = pack_v / cells
+            self._v_sum = round(pack_v / cells, _SUM_DIGITS)
             self._v_n = 1
-        self._t_max = hottest_c if hottest_c == hottest_c else -math.inf
+        self._t_max = -math.inf if math.isnan(hottest_c) else hottest_c
 
     def _close(self, profile: CalibrationProfile) -> DischargeCycle | None:
         self._active = False
@@ -217,7 +234,9 @@ class DischargeTracker:
         e0 = self._e0_ah
         frac = 0.5 if 3 * self._flat > self._n_load else 1.0  # see coulomb.ChargeSessionTracker
         swing = self._e0_soc - self._e1_soc if e0 is not None else 0.0
-        ah = (self._e1_ah + frac * self._e1_inc) - (e0 + frac * self._e0_inc) if e0 is not None else 0.0
+        ah = 0.0
+        if e0 is not None:
+            ah = (self._e1_ah + frac * self._e1_inc) - (e0 + frac * self._e0_inc)
         capacity = (
             ah / (swing / 100.0)
             if swing >= profile.discharge_min_swing_percent and ah > 0.0
@@ -226,7 +245,7 @@ class DischargeTracker:
         t_max = self._t_max if self._t_max > -math.inf else math.nan
         mean_t = self._t_int / self._load_dt if self._load_dt > 0.0 else t_max
         return DischargeCycle(
-            index=self._index,
+            cycle_index=self._index,
             end_time=from_us(round(end * 1e6)),
             capacity_ah=capacity,
             max_temperature_c=t_max,
@@ -260,16 +279,16 @@ class DischargeTracker:
             self._e0_soc,
             self._e1_ah,
             self._e1_inc,
-            self._e1_soc,
+            None if self._e1_soc == self._last_soc else self._e1_soc,  # usually equal: omitted
             self._flat,
             self._n_load,
             self._i_sum,
             self._v_sum,
-            self._v_n,
+            None if self._v_n == self._n_load else self._v_n,
             None if math.isinf(self._t_max) else self._t_max,
             self._t_int,
             self._load_dt,
-            self._load_end,
+            None if self._load_end == self._last else self._load_end,
         ]
 
     @classmethod
@@ -315,14 +334,14 @@ class DischargeTracker:
         tr._e0_soc = float(e0_soc)
         tr._e1_ah = float(e1_ah)
         tr._e1_inc = float(e1_inc)
-        tr._e1_soc = float(e1_soc)
+        tr._e1_soc = tr._last_soc if e1_soc is None else float(e1_soc)
         tr._flat = int(flat)
         tr._n_load = int(n_load)
         tr._i_sum = float(i_sum)
         tr._v_sum = float(v_sum)
-        tr._v_n = int(v_n)
+        tr._v_n = tr._n_load if v_n is None else int(v_n)
         tr._t_max = -math.inf if t_max is None else float(t_max)
         tr._t_int = float(t_int)
         tr._load_dt = float(load_dt)
-        tr._load_end = float(load_end)
+        tr._load_end = tr._last if load_end is None else float(load_end)
         return tr
