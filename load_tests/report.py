@@ -203,7 +203,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax_bar.set_xscale("log")
     ax_bar.axvline(10_000, color="grey", linestyle="--", linewidth=0.8)
     ax_bar.set_title("Sustained throughput, Kafka -> committed rows (log scale; target 10k)")
-    ax_bar.legend(fontsize=8, loc="lower right")
+    ax_bar.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)
     ax_bar.grid(alpha=0.3, axis="x")
 
     for s in scenarios:

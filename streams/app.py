@@ -18,6 +18,7 @@ from streams.processor import FlushPlan, SourceMessage, TelemetryProcessor
 from streams.sink.errors import PermanentDatabaseError
 from streams.sink.writer import BatchWriter
 from streams.statestore import DirtyState, StateStore
+from streams.transport import App
 from voltstream.kafka import ssl_context
 from voltstream.settings import KafkaSettings, Settings
 
@@ -86,7 +87,7 @@ class TelemetryWorker:
 
             raise ConfigurationError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
         partitions = pipeline.table_partitions or topics.partitions
-        self.app = faust.App(
+        self.app = App(
             pipeline.app_id,
             broker=[f"kafka://{host}" for host in bootstrap.split(",")],
             broker_credentials=broker_credentials(settings.kafka),
@@ -106,6 +107,7 @@ class TelemetryWorker:
             broker_commit_interval=1.0,
             stream_buffer_maxsize=8_192,
             broker_max_poll_records=2_000,
+            fetch_max_wait_ms=pipeline.fetch_max_wait_ms,
             table_standby_replicas=0,
             broker_session_timeout=pipeline.session_timeout_s,
             broker_heartbeat_interval=min(3.0, pipeline.session_timeout_s / 3),

@@ -131,6 +131,9 @@ class PipelineSettings(BaseSettings):
     max_cells: int = Field(default=2_000, ge=1)
     max_future_skew_s: float = Field(default=300.0, ge=0)
     db_retry_max_s: float = Field(default=30.0, gt=0)
+    fetch_max_wait_ms: int = Field(
+        default=100, ge=1, le=10_000, description="How long the broker may hold an empty fetch."
+    )
     session_timeout_s: float = Field(
         default=10.0,
         gt=0,

@@ -53,6 +53,7 @@ class WorkerProcess:
         workdir: Path,
         name: str = "worker",
         log: IO[bytes] | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.metrics_port = free_port()
         self.workdir = workdir
@@ -66,6 +67,7 @@ class WorkerProcess:
             "PYTHONUNBUFFERED": "1",
         }
         self._log = log
+        self._log_level = log_level or os.environ.get("VOLTSTREAM_WORKER_LOG_LEVEL", "WARNING")
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,7 +82,16 @@ class WorkerProcess:
         log_path = self.log_path
         log = self._log or log_path.open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "voltstream", "worker"],
+            [
+                sys.executable,
+                "-m",
+                "voltstream",
+                "--log-level",
+                self._log_level,
+                "worker",
+                "--faust-loglevel",
+                "info" if self._log_level in ("DEBUG", "INFO") else "warn",
+            ],
             env=self._env,
             stdout=log,
             stderr=subprocess.STDOUT,
