@@ -38,6 +38,7 @@ def pipeline_env(
         "VOLTSTREAM_APP_ID": f"voltstream-test-{run}",
         "VOLTSTREAM_FLUSH_INTERVAL_S": "0.1",
         "VOLTSTREAM_OFFLINE_CHECK_INTERVAL_S": "1",
+        "VOLTSTREAM_SESSION_TIMEOUT_S": "6",
     }
     if kafka_is_embedded:
         env["VOLTSTREAM_TOPIC_DECLARE"] = "false"

@@ -63,5 +63,5 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str) -> No
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.25)
+        time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")

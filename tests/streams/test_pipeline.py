@@ -203,12 +203,12 @@ def test_thermal_and_imbalance_fire_once_then_resolve_healthy_stays_quiet(
 
 
 def test_sigkill_mid_stream_loses_and_duplicates_nothing(
-    pipeline_env: dict[str, str], workdir: Path
+    pipeline_env: dict[str, str], workdir: Path, kafka_is_embedded: bool
 ) -> None:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     messages: list[tuple[bytes, bytes]] = []
-    for i, at in enumerate(series(start, 250, 5.0)):
-        for v in range(8):
+    for i, at in enumerate(series(start, 1000, 5.0)):
+        for v in range(12):
             vid = f"EV-K{v}"
             msg = snapshot(vid, at, cells=24) if i % 5 == 0 else sample(vid, at, soc=50 + (i % 40))
             messages.append((vid.encode(), encode(msg)))
@@ -219,15 +219,23 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     try:
         produce(bootstrap, telemetry, messages)
         wait_until(
-            lambda: _count(url, "SELECT count(*) FROM pack_telemetry") > len(messages) // 4,
+            lambda: _count(url, "SELECT count(*) FROM pack_telemetry") > len(messages) // 10,
             120,
-            "a quarter of the rows",
+            "a tenth of the rows",
         )
     finally:
         first.kill()
     killed_at = _count(url, "SELECT count(*) FROM pack_telemetry")
     assert killed_at < len(messages), "the kill must land mid-stream"
-    with WorkerProcess(pipeline_env, workdir=workdir, name="second"):
+    replacement_env = dict(pipeline_env)
+    if kafka_is_embedded:
+        # librdkafka's mock cluster mishandles a group whose member was SIGKILLed: a member that
+        # joins it is often left idle on partitions that have data (about half of the runs here,
+        # with or without waiting out the session). The replacement therefore joins a fresh group
+        # and replays the topic from the start: the at-least-once worst case. Against a real
+        # broker (KAFKA_BOOTSTRAP_SERVERS, testcontainers) it resumes in the same group.
+        replacement_env["VOLTSTREAM_APP_ID"] += "-replacement"
+    with WorkerProcess(replacement_env, workdir=workdir, name="second"):
         wait_until(
             lambda: _count(url, "SELECT count(*) FROM pack_telemetry") >= len(messages),
             180,
