@@ -81,7 +81,7 @@ class WorkerProcess:
         """Start the worker and wait until it reports ready (owns partitions)."""
         log_path = self.log_path
         log = self._log or log_path.open("ab")
-        self._proc = subprocess.Popen(
+        self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
                 "-m",
