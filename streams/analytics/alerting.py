@@ -134,7 +134,7 @@ class AlertTracker:
     @property
     def has_offline(self) -> bool:
         """True while ``device_offline`` is firing."""
-        return AlertType.device_offline.value in self._entries
+        return _OFFLINE in self._entries
 
     @property
     def active(self) -> frozenset[str]:
