@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
+import psycopg
 from faust.types import TP, EventT, StreamT
+from psycopg_pool import PoolTimeout
 
 from schemas.alerts import Alert, Severity
 from streams.analytics.state import VehicleState
@@ -148,6 +150,7 @@ class TelemetryWorker:
         )
         self._lock = asyncio.Lock()
         self._flusher: Flusher | None = None
+        self._ready_lock = asyncio.Lock()
         self._pool: Any = None
         self._last_offset: dict[TP, int] = {}
         self.app.agent(self.telemetry_topic, name="telemetry", concurrency=1)(self._agent)
@@ -158,10 +161,23 @@ class TelemetryWorker:
         cast(Any, self.app.on_before_shutdown).connect(self._on_shutdown)
 
     async def _ready(self) -> Flusher:
-        if self._flusher is None:
+        if self._flusher is not None:
+            return self._flusher
+        async with self._ready_lock:  # the rebalance handler and the agent may race here
+            if self._flusher is not None:
+                return self._flusher
             from voltstream.db.pool import open_pool
 
-            self._pool = await open_pool(self.settings.database, self._database_url)
+            delay = 0.5
+            while True:
+                try:
+                    self._pool = await open_pool(self.settings.database, self._database_url)
+                    break
+                except (PoolTimeout, psycopg.Error) as exc:
+                    # The database may still be starting: wait for it, as writes do.
+                    logger.warning("database not reachable, retrying in %.1f s: %s", delay, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.settings.pipeline.db_retry_max_s)
             self._flusher = Flusher(
                 BatchWriter(self._pool),
                 self,
