@@ -37,8 +37,10 @@ class StuckSensorTracker:
 
     def __init__(self) -> None:
         self._i_prev: float | None = None
-        self._v_prev: list[float] | None = None
-        self._t_prev: list[float] | None = None
+        # Previous values as packed float32: a list would keep one float object per cell alive
+        # (~3 KB per 96-cell list), which was the largest part of a vehicle's live state.
+        self._v_prev: array[float] | None = None
+        self._t_prev: array[float] | None = None
         self._v_counts: dict[int, int] = {}
         self._t_counts: dict[int, int] = {}
 
@@ -58,10 +60,14 @@ class StuckSensorTracker:
             and abs(current - i_prev) >= profile.stuck_current_change_a
         )
         self._i_prev = current
-        self._v_counts = _advance(volts, self._v_prev, self._v_counts, moved)
-        self._v_prev = volts
-        self._t_counts = _advance(temps, self._t_prev, self._t_counts, False)
-        self._t_prev = temps
+        # float32 on both sides: an exact repeat stays equal, and sensor resolution (0.1 mV,
+        # 0.01 C) is far coarser than float32's.
+        v32 = array("f", volts)
+        self._v_counts = _advance(v32, self._v_prev, self._v_counts, moved)
+        self._v_prev = v32
+        t32 = array("f", temps)
+        self._t_counts = _advance(t32, self._t_prev, self._t_counts, False)
+        self._t_prev = t32
         v_counts = self._v_counts
         t_counts = self._t_counts
         k_v = profile.stuck_voltage_readings
@@ -98,7 +104,7 @@ class StuckSensorTracker:
 
 
 def _advance(
-    values: list[float], prev: list[float] | None, counts: dict[int, int], moved: bool
+    values: Sequence[float], prev: Sequence[float] | None, counts: dict[int, int], moved: bool
 ) -> dict[int, int]:
     """Counts after one reading: repeated positions count up on a live reading, others reset."""
     n = len(values)
@@ -113,7 +119,7 @@ def _advance(
     return {i: counts[i] for i in same if i in counts}
 
 
-def _pack(values: list[float] | None, code: str, scale: float, none: int) -> str | None:
+def _pack(values: Sequence[float] | None, code: str, scale: float, none: int) -> str | None:
     if values is None or len(values) > MAX_TRACKED_CELLS:
         return None
     lo, hi = (0, 0xFFFE) if code == "H" else (-0x7FFF, 0x7FFF)
@@ -126,14 +132,14 @@ def _pack(values: list[float] | None, code: str, scale: float, none: int) -> str
     return base64.b64encode(out.tobytes()).decode("ascii")
 
 
-def _unpack(data: object, code: str, scale: float, none: int) -> list[float] | None:
+def _unpack(data: object, code: str, scale: float, none: int) -> "array[float] | None":
     if not isinstance(data, str):
         return None
     arr = array(code, base64.b64decode(data))
     if sys.byteorder == "big":
         arr.byteswap()
     nan = float("nan")
-    return [nan if q == none else q / scale for q in arr]
+    return array("f", [nan if q == none else q / scale for q in arr])
 
 
 def _flat(counts: dict[int, int]) -> list[int]:
