@@ -19,6 +19,10 @@ _TS_SLOT = "T" * _TS_WIDTH
 VEHICLE_RATE_LIMIT = 10.0
 #: A vehicle sends at most this share of its allowed rate (room for clock jitter).
 VEHICLE_RATE_SHARE = 0.6
+#: Pack nominal capacity, BMS capacity estimate and cycle count of every generated vehicle.
+NOMINAL_KWH = 75.0
+BMS_CAPACITY_KWH = 68.25
+BMS_CYCLE_COUNT = 412
 #: Temperature of the injected critical cell (the default profile's critical band is >= 60 C).
 HOT_CELL_C = 75.0
 
@@ -127,14 +131,16 @@ def _reading(
     base_t = rng.uniform(24, 32)
     volts = [round(base_v + rng.uniform(-0.008, 0.008), 3) for _ in range(spec.cells)]
     temps = [round(base_t + rng.uniform(-1.5, 1.5), 1) for _ in range(spec.cells)]
-    nominal = 75.0
+    # The BMS's capacity estimate and cycle count move over weeks, not between readings: a
+    # vehicle reports the same values from every template (so SOH is not re-estimated per
+    # reading, which no real fleet does).
     return snapshot_dict(
         vehicle_id,
         timestamp,
         cells_list(volts, temps),
-        cycle_count=rng.randint(50, 900),
-        nominal_capacity_kwh=nominal,
-        current_capacity_kwh=round(nominal * rng.uniform(0.85, 0.97), 2),
+        cycle_count=BMS_CYCLE_COUNT,
+        nominal_capacity_kwh=NOMINAL_KWH,
+        current_capacity_kwh=BMS_CAPACITY_KWH,
         pack_voltage_v=round(sum(volts), 1),
         pack_current_a=round(rng.uniform(-120, -5), 1),
         soc_percent=round(rng.uniform(20, 90), 1),

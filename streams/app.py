@@ -153,6 +153,7 @@ class TelemetryWorker:
         self._ready_lock = asyncio.Lock()
         self._pool: Any = None
         self._last_offset: dict[TP, int] = {}
+        self._pending: asyncio.Future[None] | None = None
         self.app.agent(self.telemetry_topic, name="telemetry", concurrency=1)(self._agent)
         self.app.timer(pipeline.offline_check_interval_s)(self._on_tick)
         # mode's Signal.connect annotation is a union mypy cannot match to a coroutine method.
@@ -183,40 +184,76 @@ class TelemetryWorker:
                 self,
                 self.metrics,
                 retry_max_s=self.settings.pipeline.db_retry_max_s,
-                drain_state=self.store.drain,
             )
         return self._flusher
 
     async def _agent(self, stream: StreamT[bytes]) -> None:
+        """Process each batch, then commit it while the next one is fetched and processed.
+
+        Batches are processed strictly in order under the lock; each batch's changed states
+        are encoded with it. Its commit (rows, then alerts and dead letters, then changelog,
+        then acks) runs as a task, and at most one commit is in flight: the next batch waits
+        for it before starting its own. Acks therefore stay in offset order and only follow a
+        committed write, while the database round trip overlaps the next batch's CPU work.
+        """
         pipeline = self.settings.pipeline
-        consumed = self.metrics.messages_consumed.labels(self.telemetry_topic.get_topic_name())
         events: Sequence[EventT[bytes]]
         take = cast(Any, stream).noack_take  # StreamT does not declare it; Stream has it.
-        async for events in take(pipeline.flush_max_messages, within=pipeline.flush_interval_s):
-            flusher = await self._ready()
-            async with self._lock:
-                plan = FlushPlan()
-                ingested_at = datetime.now(UTC)
-                process = self.processor.process
-                for event in events:
-                    m = event.message
-                    position = SourcePosition(m.topic, m.partition, m.offset, m.timestamp)
-                    process(SourceMessage(m.key, m.value or b"", position), plan, ingested_at)
-                try:
-                    await flusher.flush(plan)
-                except PermanentDatabaseError as exc:
-                    await self._reject_batch(events, plan, exc)
-            for event in events:
-                await stream.ack(event)
-                self._last_offset[event.message.tp] = event.message.offset
-            consumed.inc(len(events))
+        try:
+            async for events in take(pipeline.flush_max_messages, within=pipeline.flush_interval_s):
+                flusher = await self._ready()
+                async with self._lock:
+                    plan = FlushPlan()
+                    ingested_at = datetime.now(UTC)
+                    process = self.processor.process
+                    for event in events:
+                        m = event.message
+                        position = SourcePosition(m.topic, m.partition, m.offset, m.timestamp)
+                        process(SourceMessage(m.key, m.value or b"", position), plan, ingested_at)
+                    plan.states = self.store.drain()
+                await self._settle()
+                self._pending = asyncio.ensure_future(self._commit(flusher, stream, events, plan))
+        except BaseException:
+            # Cancelled (shutdown, rebalance) or failed: an unfinished commit is abandoned; its
+            # messages were not acked and replay.
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                pending.cancel()
+            raise
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Wait for the batch commit in flight, if any (its errors are raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    async def _commit(
+        self,
+        flusher: Flusher,
+        stream: StreamT[bytes],
+        events: Sequence[EventT[bytes]],
+        plan: FlushPlan,
+    ) -> None:
+        try:
+            await flusher.flush(plan)
+        except PermanentDatabaseError as exc:
+            await self._reject_batch(events, plan, exc)
+        last_offset = self._last_offset
+        for event in events:
+            await stream.ack(event)
+            last_offset[event.message.tp] = event.message.offset
+        self.metrics.messages_consumed.labels(self.telemetry_topic.get_topic_name()).inc(
+            len(events)
+        )
 
     async def _reject_batch(
         self, events: Sequence[EventT[bytes]], plan: FlushPlan, exc: PermanentDatabaseError
     ) -> None:
         """The database refused the batch for good: dead-letter every message of it."""
+        # Its readings are already part of the rolling state (the next batch may have been
+        # processed on top of it): they are dead-lettered whole, for inspection and replay.
         logger.error("database rejected a batch of %d messages: %s", len(events), exc)
-        self.store.discard_changes(plan.vehicles)
         letters = [
             DeadLetter(
                 key=e.message.key,
@@ -240,7 +277,8 @@ class TelemetryWorker:
         async with self._lock:
             plan = FlushPlan()
             self.processor.check_offline(plan)
-            if plan.alerts or len(plan.rows):
+            plan.states = self.store.drain()
+            if plan.alerts or len(plan.rows) or plan.states:
                 await flusher.flush(plan)
         self.metrics.offline_vehicles.set(len(self.processor.offline))
         self.metrics.vehicles_tracked.set(self.processor.vehicles_tracked)
@@ -264,6 +302,10 @@ class TelemetryWorker:
         self.metrics.ready.set(0)
         name = self.telemetry_topic.get_topic_name()
         partitions = {tp.partition for tp in revoked if tp.topic == name}
+        try:
+            await self._settle()  # the batch in flight commits (and acks) before the handover
+        except Exception:
+            logger.exception("the batch in flight failed to commit (its messages replay)")
         if partitions:
             async with self._lock:
                 gone = self.store.drop_partitions(partitions)
@@ -272,6 +314,11 @@ class TelemetryWorker:
                 del self._last_offset[tp]
 
     async def _on_shutdown(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None and not pending.done():
+            # Let the commit in flight finish; if it cannot, its messages replay.
+            await asyncio.wait([pending], timeout=self.settings.pipeline.db_retry_max_s)
+            pending.cancel()
         if self._pool is not None:
             await self._pool.close()
 

@@ -56,14 +56,12 @@ class Flusher:
         metrics: WorkerMetrics | None = None,
         *,
         retry_max_s: float = 30.0,
-        drain_state: Callable[[], list[DirtyState]] = list,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._writer = writer
         self._outputs = outputs
         self._metrics = metrics
         self._retry_max_s = retry_max_s
-        self._drain_state = drain_state
         self._sleep = sleep
 
     async def flush(self, plan: FlushPlan) -> WriteResult | None:
@@ -86,9 +84,8 @@ class Flusher:
             await self._outputs.publish_alerts(plan.alerts)
         if plan.dead_letters:
             await self._outputs.publish_dead_letters(plan.dead_letters)
-        states = self._drain_state()
-        if states:
-            await self._outputs.publish_state(states)
+        if plan.states:
+            await self._outputs.publish_state(plan.states)
         self._record(plan, result, committed_at)
         return result
 

@@ -27,7 +27,7 @@ from streams.forecasting import (
 )
 from streams.ratelimit import EventTimeRateLimiter
 from streams.sink.rows import RowBatch
-from streams.statestore import StateStore
+from streams.statestore import DirtyState, StateStore
 from voltstream.settings import PipelineSettings
 
 if TYPE_CHECKING:  # numpy/torch only load when a forecaster is configured
@@ -73,6 +73,8 @@ class FlushPlan:
     vehicles: set[str] = field(default_factory=set)
     message_timestamps: list[float] = field(default_factory=list)
     readings: Tally[str] = field(default_factory=Tally)
+    states: list[DirtyState] = field(default_factory=list)
+    """Changed vehicle states as of this batch, encoded for the changelog."""
     late: int = 0
     rate_limited: int = 0
 
