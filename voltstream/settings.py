@@ -143,6 +143,13 @@ class PipelineSettings(BaseSettings):
     table_partitions: int | None = Field(
         default=None, description="Partitions of the state changelog; default: the input's."
     )
+    gc_threshold: int = Field(
+        default=20_000,
+        ge=0,
+        description="Allocations between young-generation garbage collections (CPython's "
+        "default is 700; a 96-cell reading allocates a few hundred short-lived objects). "
+        "0 keeps the interpreter's default.",
+    )
     predictor_artifact: Path | None = None
     data_dir: Path = Field(default=Path(".voltstream"), description="Faust table data directory.")
 
