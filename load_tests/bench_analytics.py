@@ -47,6 +47,20 @@ def measure_us(readings: list[PackSnapshot]) -> float:
     return best
 
 
+def to_bytes_us(readings: list[PackSnapshot]) -> float:
+    """``VehicleState.to_bytes`` (once per changed vehicle per flush) after the whole stream."""
+    st = VehicleState("EV-1")
+    for r in readings:
+        st.process(r, DEFAULT_PROFILE)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(200):
+            st.to_bytes()
+        best = min(best, (time.perf_counter() - t) / 200 * 1e6)
+    return best
+
+
 def baseline_us(readings: list[PackSnapshot]) -> float:
     """Only read voltages and temperatures off every cell: the floor of a Python pass."""
     best = float("inf")
@@ -66,6 +80,7 @@ def main() -> None:
     print(f"VehicleState.process, 96-cell snapshot: {us:.1f} us (budget {BUDGET_US:.0f} us)")
     print(f"baseline (read cell values only):       {floor:.1f} us")
     print(f"ratio process / baseline:               {us / floor:.1f}x")
+    print(f"VehicleState.to_bytes, 96 cells:        {to_bytes_us(readings):.1f} us")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Fast telemetry decoder: msgspec types derived from the `schemas` models, pydantic as referee."""
 
 import dataclasses
+import functools
+import keyword
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
-from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Final, Literal, Union, cast, get_args, get_origin
 
 import msgspec
 from pydantic import (
@@ -49,52 +50,37 @@ _IGNORED_META: Final = (PlainSerializer, WithJsonSchema)
 _SHAPE_KEY_NAMES: Final = tuple(dict.fromkeys(key for _, a, b in SHAPE_KEYS for key in (a, b)))
 _DELETE_ALL_BUT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 
-Values = dict[str, Any]
-Check = Callable[[Values, tuple[str, ...], DecodeLimits, datetime], bool]
+Builder = Callable[[Any, datetime], tuple[Any, int]]
+"""A plan's compiled `build(struct, now) -> (model instance, JSON brackets)`; raises _Reject."""
 
 
 class DerivationError(TypeError):
     """A model uses a type, constraint or validator the fast decoder has no mirror for."""
 
 
-# Mirrors of the models' field validators (by validator name), built on the same shared checks.
-def _mirror_not_future(
-    v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime
-) -> bool:
-    return all(check_not_future(v[name], now, lim.max_future_skew_s) is None for name in fields)
+@functools.lru_cache(maxsize=64)
+def _default_ids(count: int) -> list[int]:
+    return list(range(count))
 
 
-def _mirror_cells(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    for name in fields:
-        cells = v[name]
-        if len(cells) > lim.max_cells or not all_unique(map(_get_id, cells), len(cells)):
-            return False
-    return True
+def _cells_ok(cells: Sequence[Any], max_cells: int) -> bool:
+    """What `_cells_bounded_unique` accepts: at most `max_cells` cells, pairwise distinct ids."""
+    count = len(cells)
+    if count > max_cells:
+        return False
+    ids = [cell.id for cell in cells]
+    return ids == _default_ids(count) or all_unique(ids, count)
 
 
-def _mirror_capacity(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    return all(capacity_ratio_error(v["nominal_capacity_kwh"], v[name]) is None for name in fields)
-
-
-def _mirror_text(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    for name in fields:
-        text = v[name]
-        if text is not None and text_error(text) is not None:
-            return False
-    return True
-
-
-def _mirror_readings(v: Values, fields: tuple[str, ...], lim: DecodeLimits, now: datetime) -> bool:
-    return all(len(v[name]) <= lim.max_batch_readings for name in fields)
-
-
-_get_id: Final = attrgetter("id")
-_MIRRORS: Final[Mapping[str, Check]] = {
-    "_timestamp_not_future": _mirror_not_future,
-    "_cells_bounded_unique": _mirror_cells,
-    "_capacity_plausible": _mirror_capacity,
-    "_hints_printable": _mirror_text,
-    "_readings_bounded": _mirror_readings,
+# Mirrors of the models' field validators (by validator name), built on the same shared checks:
+# a boolean expression per validated field `{f}`; `{v[name]}` is another field of the model. The
+# compiled builders evaluate them on the msgspec-validated (and converted) field values.
+_MIRRORS: Final[Mapping[str, str]] = {
+    "_timestamp_not_future": "_check_not_future({f}, now, _max_future_skew_s) is None",
+    "_cells_bounded_unique": "_cells_ok({f}, _max_cells)",
+    "_capacity_plausible": "_capacity_ratio_error({v[nominal_capacity_kwh]}, {f}) is None",
+    "_hints_printable": "({f} is None or _text_error({f}) is None)",
+    "_readings_bounded": "len({f}) <= _max_batch_readings",
 }
 
 
@@ -107,7 +93,8 @@ class _Plan:
     names: tuple[str, ...]
     probes: tuple[str, ...]
     converters: tuple[tuple[str, Callable[[Any], Any]], ...]
-    checks: tuple[tuple[Check, tuple[str, ...]], ...]
+    checks: tuple[tuple[str, tuple[str, ...]], ...]
+    """(mirror expression, validated fields) per field validator of the model."""
     nested: tuple[tuple[str, "_Plan"], ...]
     sequences: tuple[tuple[str, int], ...]
     """(field, JSON brackets per item): 2 for flat model items, 0 for raw items counted later."""
@@ -163,8 +150,10 @@ def _is_model(annotation: object) -> bool:
 class _Deriver:
     """Turns pydantic models into msgspec Struct types, once, at FastDecoder construction."""
 
-    def __init__(self) -> None:
+    def __init__(self, closed: bool = False) -> None:
         self.plans: dict[type[BaseModel], _Plan] = {}
+        self.closed = closed
+        """Closed structs reject unknown keys: a message they decode has no untyped containers."""
 
     def field_type(self, annotation: Any, extras: tuple[Any, ...] = ()) -> tuple[Any, Any]:
         """(msgspec type, converter or None) for one annotation."""
@@ -244,19 +233,22 @@ class _Deriver:
             key for key in _SHAPE_KEY_NAMES if probe_shapes and key not in model.model_fields
         )
         fields.extend((key, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET) for key in probes)
-        checks: list[tuple[Check, tuple[str, ...]]] = []
+        checks: list[tuple[str, tuple[str, ...]]] = []
         for vname, decorator in model.__pydantic_decorators__.field_validators.items():
             mirror = _MIRRORS.get(vname)
             if mirror is None:
                 raise DerivationError(f"{model.__name__}.{vname} has no fast mirror")
             checks.append((mirror, tuple(decorator.info.fields)))
+        for name, _ftype, _default in fields:
+            if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+                raise DerivationError(f"{model.__name__}.{name}: not usable as a variable name")
         struct = msgspec.defstruct(
-            f"Fast{model.__name__}",
+            f"Fast{model.__name__}{'Closed' if self.closed else ''}",
             fields,
             kw_only=True,
             frozen=True,
             gc=False,
-            forbid_unknown_fields=model.model_config.get("extra") == "forbid",
+            forbid_unknown_fields=self.closed or model.model_config.get("extra") == "forbid",
         )
         plan = _Plan(
             model=model,
@@ -284,17 +276,105 @@ _new: Final = object.__new__
 _set: Final = object.__setattr__
 
 
-def _instantiate(model: type[BaseModel], values: Values, fields_set: frozenset[str]) -> Any:
-    """A model instance from already-validated values (like `model_construct`, much cheaper)."""
-    obj = _new(model)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """`object.__setattr__(obj, name, value)` for one of BaseModel's slots, as its C descriptor."""
+    setter = getattr(BaseModel.__dict__.get(name), "__set__", None)
+    if callable(setter):
+        return cast(Callable[[Any, Any], None], setter)
+    return lambda obj, value: _set(obj, name, value)
 
 
-def _with_items(envelope: _Plan, item: type[msgspec.Struct]) -> type[msgspec.Struct]:
+def _probe_check(plan: _Plan, shape: Shape | None) -> Callable[[Any], None]:
+    """Raise _Reject when the shape keys a struct carries besides its own make it ambiguous."""
+    names, probes = plan.names, plan.probes
+
+    def check(struct: Any) -> None:
+        present = [probe for probe in probes if getattr(struct, probe) is not msgspec.UNSET]
+        if present and message_shape(dict.fromkeys((*names, *present))) != shape:
+            raise _Reject  # e.g. `vehicle_id` + `cells` + `readings`: ambiguous, unknown shape
+
+    return check
+
+
+_BUILD_NAMESPACE: Final[Mapping[str, object]] = {
+    "_Reject": None,  # set below, once the class exists
+    "_UNSET": msgspec.UNSET,
+    "_new": _new,
+    "_set_dict": _slot_setter("__dict__"),
+    "_set_fields_set": _slot_setter("__pydantic_fields_set__"),
+    "_set_extra": _slot_setter("__pydantic_extra__"),
+    "_set_private": _slot_setter("__pydantic_private__"),
+    "_check_not_future": check_not_future,
+    "_capacity_ratio_error": capacity_ratio_error,
+    "_text_error": text_error,
+    "_cells_ok": _cells_ok,
+}
+
+
+def _compile_builder(plan: _Plan, shape: Shape | None, limits: DecodeLimits) -> Builder:
+    """The plan's builder: msgspec struct -> (model instance, number of JSON brackets it spans).
+
+    Generated once per plan from the derived plan (as `collections.namedtuple` and
+    `streams.sink.copy.row_encoder` generate code): straight-line reads of the struct's fields,
+    the plan's converters, one `and` of every mirror expression, nested builders, then the model
+    instance from the validated values without re-validation (like `model_construct`, without
+    its per-field loop). Raises _Reject when a check does not accept.
+    """
+    local = {name: f"f_{name}" for name in plan.names}
+    namespace: dict[str, Any] = {
+        **_BUILD_NAMESPACE,
+        "_Reject": _Reject,
+        "_model": plan.model,
+        "_fields_set": plan.fields_set,
+        "_max_cells": limits.max_cells,
+        "_max_future_skew_s": limits.max_future_skew_s,
+        "_max_batch_readings": limits.max_batch_readings,
+    }
+    lines = ["def build(s, now):"]
+    if plan.probes:
+        namespace["_probe"] = _probe_check(plan, shape)
+        present = " or ".join(f"s.{probe} is not _UNSET" for probe in plan.probes)
+        lines += [f"    if {present}:", "        _probe(s)"]
+    lines += [f"    {local[name]} = s.{name}" for name in plan.names]
+    if plan.converters:
+        lines.append("    try:")
+        for name, convert in plan.converters:
+            namespace[f"_convert_{name}"] = convert
+            lines.append(f"        {local[name]} = _convert_{name}({local[name]})")
+        lines += ["    except ValueError:", "        raise _Reject from None"]
+    try:
+        tests = [
+            template.format(f=local[field], v=local)
+            for template, fields in plan.checks
+            for field in fields
+        ]
+    except KeyError as exc:
+        raise DerivationError(f"{plan.model.__name__}: a mirror needs field {exc}") from None
+    if tests:
+        lines += [f"    if not ({' and '.join(tests)}):", "        raise _Reject"]
+    brackets = ["2"]
+    for name, sub in plan.nested:
+        namespace[f"_build_{name}"] = _compile_builder(sub, None, limits)
+        lines.append(f"    {local[name]}, n_{name} = _build_{name}({local[name]}, now)")
+        brackets.append(f"n_{name}")
+    for name, per_item in plan.sequences:
+        brackets.append(f"{per_item} * len({local[name]}) + 2" if per_item else "2")
+    values = ", ".join(f"{name!r}: {local[name]}" for name in plan.names)
+    lines += [
+        "    obj = _new(_model)",
+        f"    _set_dict(obj, {{{values}}})",
+        "    _set_fields_set(obj, _fields_set)",
+        "    _set_extra(obj, None)",
+        "    _set_private(obj, None)",
+        f"    return obj, {' + '.join(brackets)}",
+    ]
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built from the derived plan
+    return cast(Builder, namespace["build"])
+
+
+def _with_items(
+    envelope: _Plan, item: type[msgspec.Struct], closed: bool = False
+) -> type[msgspec.Struct]:
     """The envelope struct with its raw-reading sequences typed as `item` (same constraints)."""
     fields: list[tuple[str, Any, Any]] = []
     raw_sequences = {name for name, per_item in envelope.sequences if per_item == 0}
@@ -306,12 +386,22 @@ def _with_items(envelope: _Plan, item: type[msgspec.Struct]) -> type[msgspec.Str
             ftype = Annotated[typed, *meta] if meta else typed
         fields.append((field.name, ftype, field.default))
     return msgspec.defstruct(
-        f"{envelope.struct.__name__}Of{item.__name__}", fields, kw_only=True, frozen=True, gc=False
+        f"{envelope.struct.__name__}Of{item.__name__}",
+        fields,
+        kw_only=True,
+        frozen=True,
+        gc=False,
+        forbid_unknown_fields=closed,
     )
 
 
 class _Reject(Exception):
     """The fast checks did not accept; the pydantic reference decides (and names the error)."""
+
+
+_DECODE_ERRORS: Final = (msgspec.DecodeError, RecursionError)
+_CLOSED_RETRY: Final = 64
+"""After a closed-struct miss on a message the open structs decoded, skip that many attempts."""
 
 
 def _sniff(raw: bytes) -> Shape | None:
@@ -328,46 +418,50 @@ def _sniff(raw: bytes) -> Shape | None:
 
 
 class _ShapeDecoder:
-    """Decodes one shape (snapshot or sample) from bytes to a validated model instance."""
+    """Decodes one shape (snapshot, sample or batch envelope) to a validated model instance.
 
-    def __init__(self, plan: _Plan, shape: Shape, limits: DecodeLimits) -> None:
+    Two derivations of the same plan: closed structs (unknown keys rejected) are tried first,
+    because a message they decode has no container the types do not account for, so its
+    nesting depth is known without scanning the bytes; open structs (unknown keys ignored, as
+    the models do, shape keys probed) decode the rest.
+    """
+
+    def __init__(self, plan: _Plan, closed: _Plan, shape: Shape, limits: DecodeLimits) -> None:
         self.plan = plan
         self.shape = shape
-        self.limits = limits
         self.decoder = msgspec.json.Decoder(plan.struct)
+        self.build = _compile_builder(plan, shape, limits)
+        self.closed_decoder = msgspec.json.Decoder(closed.struct)
+        self.closed_build = _compile_builder(closed, shape, limits)
+        self.closed_skip = 0
 
-    def build(self, plan: _Plan, struct: Any, now: datetime) -> tuple[Any, int]:
-        """(model instance, number of JSON brackets it accounts for); raises _Reject."""
-        values = msgspec.structs.asdict(struct)
-        brackets = 2
-        present = [probe for probe in plan.probes if values.pop(probe) is not msgspec.UNSET]
-        if present and message_shape(dict.fromkeys((*plan.names, *present))) != self.shape:
-            raise _Reject  # e.g. `vehicle_id` + `cells` + `readings`: ambiguous, unknown shape
-        try:
-            for name, convert in plan.converters:
-                values[name] = convert(values[name])
-        except ValueError:
-            raise _Reject from None
-        for check, fields in plan.checks:
-            if not check(values, fields, self.limits, now):
-                raise _Reject
-        for name, sub in plan.nested:
-            inner, count = self.build(sub, values[name], now)
-            values[name] = inner
-            brackets += count
-        for name, per_item in plan.sequences:
-            brackets += 2 + per_item * len(values[name])
-        return _instantiate(plan.model, values, plan.fields_set), brackets
+    def decode(self, raw: bytes | msgspec.Raw, now: datetime) -> tuple[Reading, int, bool]:
+        """(validated model, its JSON bracket count, whether every container was typed).
 
-    def decode(self, raw: bytes | msgspec.Raw, now: datetime) -> tuple[Reading, int]:
-        """Validated reading and its bracket count; raises _Reject."""
+        Raises _Reject.
+        """
+        missed = False
+        if self.closed_skip:
+            self.closed_skip -= 1
+        else:
+            try:
+                struct = self.closed_decoder.decode(raw)
+            except _DECODE_ERRORS:
+                missed = True
+            else:
+                reading, brackets = self.closed_build(struct, now)
+                return reading, brackets, True
         try:
             struct = self.decoder.decode(raw)
-        except (msgspec.DecodeError, RecursionError):
+        except _DECODE_ERRORS:
             raise _Reject from None
-        reading, brackets = self.build(self.plan, struct, now)
-        result: Reading = reading
-        return result, brackets
+        reading, brackets = self.build(struct, now)
+        if missed:  # unknown keys (or stray shape keys), not bad values: open structs accepted
+            self.closed_skip = _CLOSED_RETRY
+        return reading, brackets, False
+
+
+Results = list[Reading | SchemaError]
 
 
 class FastDecoder:
@@ -375,29 +469,38 @@ class FastDecoder:
 
     Types and constraints are derived once, here, from the pydantic models (`model_fields`,
     their annotated_types metadata, and mirrors of their field validators built on the same
-    shared check functions). A message the fast checks accept becomes real `PackSnapshot` /
-    `PackSample` instances (built without re-validation); a snapshot's `cells` are lightweight
-    frozen structs with `CellReading`'s attribute names. Anything the fast checks do not accept
-    is handed to the pydantic reference (`schemas.decode`), which returns or raises the exact
-    same `SchemaError` (reason and field) as `decode_telemetry`: rejects cost a second pass.
+    shared check functions), and so is the straight-line code that checks a decoded struct and
+    builds the model (`_compile_builder`). A message the fast checks accept becomes real
+    `PackSnapshot` / `PackSample` instances (built without re-validation); a snapshot's `cells`
+    are lightweight frozen structs with `CellReading`'s attribute names. Anything the fast
+    checks do not accept is handed to the pydantic reference (`schemas.decode`), which returns
+    or raises the exact same `SchemaError` (reason and field) as `decode_telemetry`: rejects
+    cost a second pass.
     """
 
     def __init__(self, limits: DecodeLimits = DecodeLimits()) -> None:  # noqa: B008
         self.limits = limits
-        deriver = _Deriver()
+        deriver, closed = _Deriver(), _Deriver(closed=True)
         snapshot = deriver.plan(PackSnapshot, probe_shapes=True)
         sample = deriver.plan(PackSample, probe_shapes=True)
         envelope = deriver.plan(BatchEnvelope, probe_shapes=True)
+        closed_snapshot = closed.plan(PackSnapshot)
+        closed_envelope = closed.plan(BatchEnvelope)
         self._readings: dict[Shape, _ShapeDecoder] = {
-            "snapshot": _ShapeDecoder(snapshot, "snapshot", limits),
-            "sample": _ShapeDecoder(sample, "sample", limits),
+            "snapshot": _ShapeDecoder(snapshot, closed_snapshot, "snapshot", limits),
+            "sample": _ShapeDecoder(sample, closed.plan(PackSample), "sample", limits),
         }
-        self._envelope = _ShapeDecoder(envelope, "batch", limits)
+        self._envelope = _ShapeDecoder(envelope, closed_envelope, "batch", limits)
+        self._batch_depth = 2 + max(snapshot.depth, sample.depth)
         self._snapshots_decoder = msgspec.json.Decoder(_with_items(envelope, snapshot.struct))
+        self._closed_snapshots_decoder = msgspec.json.Decoder(
+            _with_items(closed_envelope, closed_snapshot.struct, closed=True)
+        )
+        self._closed_skip = 0
         self.fallbacks = 0
         """How many messages/readings the fast checks handed to the pydantic reference."""
 
-    def decode(self, raw: bytes, now: datetime | None = None) -> list[Reading | SchemaError]:
+    def decode(self, raw: bytes, now: datetime | None = None) -> Results:
         """Decode one message; same results and exceptions as `schemas.decode_telemetry`."""
         limits = self.limits
         clock = utc_now(now)
@@ -411,56 +514,91 @@ class FastDecoder:
         shape = _sniff(raw)
         try:
             if shape == "batch":
-                results, brackets = self._batch(raw, clock)
-                depth = 2 + max(decoder.plan.depth for decoder in self._readings.values())
+                results, brackets, typed = self._batch(raw, clock)
+                depth = self._batch_depth
             elif shape is not None:
-                reading, brackets = self._readings[shape].decode(raw, clock)
-                results, depth = [reading], self._readings[shape].plan.depth
+                decoder = self._readings[shape]
+                reading, brackets, typed = decoder.decode(raw, clock)
+                results, depth = [reading], decoder.plan.depth
             else:
                 raise _Reject
         except _Reject:
             return self._reference(raw, clock)
-        structure_known = brackets is not None and brackets == len(
-            raw.translate(None, _DELETE_ALL_BUT_BRACKETS)
-        )
-        if (not structure_known or depth > limits.max_depth) and json_too_deep(
-            raw, limits.max_depth
-        ):
+        # Nesting: known from the types when every container was typed, or when the brackets
+        # in the text are exactly those of the typed containers (none inside strings or in
+        # ignored fields); otherwise, or when that depth is over the limit, scan the text.
+        if typed:
+            scan = depth > limits.max_depth
+        else:
+            scan = (
+                brackets is None
+                or depth > limits.max_depth
+                or brackets != len(raw.translate(None, _DELETE_ALL_BUT_BRACKETS))
+            )
+        if scan and json_too_deep(raw, limits.max_depth):
             raise NestingTooDeep(f"JSON nests deeper than {limits.max_depth} levels")
         return results
 
-    def _batch(self, raw: bytes, now: datetime) -> tuple[list[Reading | SchemaError], int | None]:
+    def _batch(self, raw: bytes, now: datetime) -> tuple[Results, int | None, bool]:
         """All-snapshot batches decode in one typed pass; anything else reading by reading."""
+        missed = False
+        if self._closed_skip:
+            self._closed_skip -= 1
+        else:
+            try:
+                struct = self._closed_snapshots_decoder.decode(raw)
+            except _DECODE_ERRORS:
+                missed = True
+            else:
+                try:
+                    results, brackets = self._snapshots(struct, now, closed=True)
+                except _Reject:
+                    results, total = self._batch_by_reading(raw, now)
+                    return results, total, False
+                return results, brackets, True
+        fallbacks = self.fallbacks
         try:
-            return self._snapshot_batch(raw, now)
+            results, total = self._snapshot_batch(raw, now)
         except _Reject:
-            return self._batch_by_reading(raw, now)
+            results, total = self._batch_by_reading(raw, now)
+        if missed and self.fallbacks == fallbacks:  # a miss for unknown keys, not bad values
+            self._closed_skip = _CLOSED_RETRY
+        return results, total, False
 
-    def _snapshot_batch(self, raw: bytes, now: datetime) -> tuple[list[Reading | SchemaError], int]:
-        try:
-            struct = self._snapshots_decoder.decode(raw)
-        except (msgspec.DecodeError, RecursionError):
-            raise _Reject from None
-        envelope, brackets = self._envelope.build(self._envelope.plan, struct, now)
+    def _snapshots(self, struct: Any, now: datetime, closed: bool) -> tuple[Results, int]:
+        """The readings of a decoded all-snapshot envelope struct, and their bracket count."""
+        envelope_build = self._envelope.closed_build if closed else self._envelope.build
         snapshots = self._readings["snapshot"]
+        build = snapshots.closed_build if closed else snapshots.build
+        envelope, brackets = envelope_build(struct, now)
         vehicle_id = envelope.vehicle_id
-        results: list[Reading | SchemaError] = []
+        results: Results = []
+        append = results.append
         for item in envelope.readings:
-            reading, count = snapshots.build(snapshots.plan, item, now)
-            if reading.vehicle_id != vehicle_id:
+            if item.vehicle_id != vehicle_id:
                 raise _Reject
-            results.append(reading)
+            reading, count = build(item, now)
+            append(reading)
             brackets += count
         return results, brackets
 
-    def _batch_by_reading(
-        self, raw: bytes, now: datetime
-    ) -> tuple[list[Reading | SchemaError], int | None]:
-        envelope, brackets = self._envelope.decode(raw, now)
+    def _snapshot_batch(self, raw: bytes, now: datetime) -> tuple[Results, int]:
+        try:
+            struct = self._snapshots_decoder.decode(raw)
+        except _DECODE_ERRORS:
+            raise _Reject from None
+        return self._snapshots(struct, now, closed=False)
+
+    def _batch_by_reading(self, raw: bytes, now: datetime) -> tuple[Results, int | None]:
+        try:
+            struct = self._envelope.decoder.decode(raw)
+        except _DECODE_ERRORS:
+            raise _Reject from None
+        envelope, brackets = self._envelope.build(struct, now)
         assert isinstance(envelope, BatchEnvelope)
         vehicle_id = envelope.vehicle_id
         total: int | None = brackets
-        results: list[Reading | SchemaError] = []
+        results: Results = []
         context = make_context(self.limits, now)
         for index, item in enumerate(envelope.readings):
             data = bytes(item)
@@ -468,7 +606,7 @@ class FastDecoder:
             try:
                 if shape is None or shape == "batch":
                     raise _Reject
-                reading, count = self._readings[shape].decode(data, now)
+                reading, count, _typed = self._readings[shape].decode(data, now)
                 if reading.vehicle_id != vehicle_id:
                     raise _Reject
             except _Reject:
@@ -482,7 +620,7 @@ class FastDecoder:
                 total += count
         return results, total
 
-    def _reference(self, raw: Any, now: datetime) -> list[Reading | SchemaError]:
+    def _reference(self, raw: Any, now: datetime) -> Results:
         self.fallbacks += 1
         return decode_telemetry(raw, self.limits, now)
 

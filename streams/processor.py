@@ -220,7 +220,9 @@ class TelemetryProcessor:
             plan.readings["snapshot"] += 1
             stats = outcome.stats
             assert stats is not None, "a validated snapshot has cells"
-            rows.add_snapshot(reading, stats, outcome.late, ingested_at)
+            rows.add_snapshot(
+                reading, stats, outcome.late, ingested_at, outcome.volts, outcome.temps
+            )
             make, model, chemistry = reading.make, reading.model, reading.chemistry
         else:
             plan.readings["sample"] += 1

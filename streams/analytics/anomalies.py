@@ -173,8 +173,12 @@ def _check_cells(
         )
     if s.t_max > p.overheat_warning_c:
         _overheating(s.t_max, (_ids(cells, "temperature", s.t_max),), p, out)
-    t_spread = round(s.t_max - s.t_min, 6)
-    if t_spread > p.temp_spread_warning_c:
+    raw = s.t_max - s.t_min
+    # round(x, 6) moves x by at most 5e-7 (+ an ulp): well below the band it cannot cross it, so
+    # the (costly) rounding is skipped for the common case.
+    if raw > p.temp_spread_warning_c - 1e-6 and (t_spread := round(raw, 6)) > (
+        p.temp_spread_warning_c
+    ):
         major = t_spread >= p.temp_spread_major_c
         thr = p.temp_spread_major_c if major else p.temp_spread_warning_c
         hot = _ids(cells, "temperature", s.t_max)

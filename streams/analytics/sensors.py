@@ -1,13 +1,15 @@
 """Stuck-sensor tracking: a cell value frozen while the pack around it changes."""
 
 import base64
-import math
+import struct
 import sys
 from array import array
 from collections.abc import Sequence
 from itertools import compress
 from operator import eq
-from typing import Any
+from typing import Any, Final, NamedTuple
+
+import numpy as np
 
 from schemas.telemetry import CellReading
 from streams.analytics.profiles import CalibrationProfile
@@ -19,6 +21,15 @@ _V_NONE = 0xFFFF
 _T_NONE = -0x8000
 
 SensorState = list[Any]
+Counts = dict[int, int]
+
+_BYTEORDER: Final = sys.byteorder
+# Byte of a native 32-bit lane that holds its top bit (the flag byte of ``_equal_lanes``).
+_TOP_BYTE: Final = 3 if _BYTEORDER == "little" else 0
+# Shared "no counts": never mutated (every update builds new dicts), so it costs nothing per state.
+_NO_COUNTS: Final[Counts] = {}
+# Up to this many equal positions are located with bytes.find, more with one compress pass.
+_FIND_LIMIT: Final = 12
 
 
 class StuckSensorTracker:
@@ -30,19 +41,20 @@ class StuckSensorTracker:
     sensor identical to its previous value at ``stuck_voltage_readings``
     (``stuck_temp_readings``) consecutive live readings is reported stuck. At rest with a BMS
     that repeats quantised values, readings are not live and nothing accumulates; a cell whose
-    value changes resets its count. Cost per reading: one C-level comparison per channel.
+    value changes resets its count. Values are compared as float32.
+
+    The previous values are one ``bytes`` object (float32 voltages, then temperatures): a list
+    would keep one float object per cell alive (~3 KB per 96-cell list). Per reading, both
+    channels are compared in a few C-level big-integer operations (see ``_equal_lanes``).
     """
 
-    __slots__ = ("_i_prev", "_t_counts", "_t_prev", "_v_counts", "_v_prev")
+    __slots__ = ("_i_prev", "_prev", "_t_counts", "_v_counts")
 
     def __init__(self) -> None:
         self._i_prev: float | None = None
-        # Previous values as packed float32: a list would keep one float object per cell alive
-        # (~3 KB per 96-cell list), which was the largest part of a vehicle's live state.
-        self._v_prev: array[float] | None = None
-        self._t_prev: array[float] | None = None
-        self._v_counts: dict[int, int] = {}
-        self._t_counts: dict[int, int] = {}
+        self._prev: bytes | None = None
+        self._v_counts: Counts = _NO_COUNTS
+        self._t_counts: Counts = _NO_COUNTS
 
     def update(
         self,
@@ -51,8 +63,14 @@ class StuckSensorTracker:
         temps: list[float],
         current: float | None,
         profile: CalibrationProfile,
+        *,
+        plain: bool = False,
     ) -> tuple[int, ...]:
-        """Feed one snapshot (``cell_values`` lists); returns ids of cells that look stuck."""
+        """Feed one snapshot (``cell_values`` lists); returns ids of cells that look stuck.
+
+        ``plain``: the caller knows that no value is NaN or rounds to a float32 zero (e.g. from
+        the snapshot's statistics), which saves checking it here (see ``_equal_lanes``).
+        """
         i_prev = self._i_prev
         moved = (
             current is not None
@@ -60,16 +78,23 @@ class StuckSensorTracker:
             and abs(current - i_prev) >= profile.stuck_current_change_a
         )
         self._i_prev = current
-        # float32 on both sides: an exact repeat stays equal, and sensor resolution (0.1 mV,
-        # 0.01 C) is far coarser than float32's.
-        v32 = array("f", volts)
-        self._v_counts = _advance(v32, self._v_prev, self._v_counts, moved)
-        self._v_prev = v32
-        t32 = array("f", temps)
-        self._t_counts = _advance(t32, self._t_prev, self._t_counts, False)
-        self._t_prev = t32
-        v_counts = self._v_counts
-        t_counts = self._t_counts
+        n = len(volts)
+        if len(temps) != n:
+            raise ValueError("volts and temps must come from the same cells")
+        lanes = _LANES.get(n) or _lanes(n)
+        packed = lanes.packer.pack(*volts, *temps)
+        prev = self._prev
+        self._prev = packed
+        if prev is None or len(prev) != len(packed):
+            v_counts = t_counts = _NO_COUNTS
+        else:
+            equal = _equal_lanes(packed, prev, lanes, plain)
+            v_counts = _advance(equal, 0, n, self._v_counts, moved)
+            t_counts = _advance(equal, n, 2 * n, self._t_counts, False)
+        self._v_counts = v_counts
+        self._t_counts = t_counts
+        if not v_counts and not t_counts:
+            return ()
         k_v = profile.stuck_voltage_readings
         k_t = profile.stuck_temp_readings
         if (not v_counts or max(v_counts.values()) < k_v) and (
@@ -82,13 +107,8 @@ class StuckSensorTracker:
 
     def dump(self) -> SensorState:
         """Compact state: values quantised (0.1 mV, 0.01 C) as base64 arrays, sparse counters."""
-        return [
-            self._i_prev,
-            _pack(self._v_prev, "H", _V_SCALE, _V_NONE),
-            _pack(self._t_prev, "h", _T_SCALE, _T_NONE),
-            _flat(self._v_counts),
-            _flat(self._t_counts),
-        ]
+        v_prev, t_prev = _quantised(self._prev)
+        return [self._i_prev, v_prev, t_prev, _flat(self._v_counts), _flat(self._t_counts)]
 
     @classmethod
     def load(cls, data: SensorState) -> "StuckSensorTracker":
@@ -96,53 +116,130 @@ class StuckSensorTracker:
         tr = cls()
         i_prev, v_prev, t_prev, v_counts, t_counts = data
         tr._i_prev = None if i_prev is None else float(i_prev)
-        tr._v_prev = _unpack(v_prev, "H", _V_SCALE, _V_NONE)
-        tr._t_prev = _unpack(t_prev, "h", _T_SCALE, _T_NONE)
+        v32 = _unpack(v_prev, "<u2", _V_SCALE, _V_NONE)
+        t32 = _unpack(t_prev, "<i2", _T_SCALE, _T_NONE)
+        # Both channels or neither: a state with one of them (never written) drops the values.
+        if v32 is not None and t32 is not None and len(v32) == len(t32):
+            tr._prev = v32 + t32
         tr._v_counts = _unflat(v_counts)
         tr._t_counts = _unflat(t_counts)
         return tr
 
 
-def _advance(
-    values: Sequence[float], prev: Sequence[float] | None, counts: dict[int, int], moved: bool
-) -> dict[int, int]:
-    """Counts after one reading: repeated positions count up on a live reading, others reset."""
-    n = len(values)
-    if prev is None or len(prev) != n:
-        return {}
-    same = list(compress(range(n), map(eq, values, prev)))
+class _Lanes(NamedTuple):
+    """Per cell count: the float32 packer of both channels and per-lane big-integer masks."""
+
+    packer: struct.Struct
+    low: int  # 0x7FFFFFFF in every 32-bit lane
+    top: int  # 0x80000000 in every lane
+    nan: int  # 0x007FFFFF in every lane: (bits & low) + nan has the top bit set iff NaN
+
+
+_LANES: dict[int, _Lanes] = {}
+# Flag byte of a lane (the byte holding its top bit) -> 1 if the lane is equal, else 0.
+_EQUAL: Final = bytes([1] * 0x80 + [0] * 0x80)
+
+
+def _lanes(n: int) -> _Lanes:
+    count = 2 * n
+
+    def repeat(word: int) -> int:
+        return int.from_bytes(array("I", [word]).tobytes() * count, _BYTEORDER)
+
+    # Native "@f" is the same C cast as array("f") (standard sizes raise on overflow instead).
+    lanes = _Lanes(
+        struct.Struct(f"@{count}f"), repeat(0x7FFFFFFF), repeat(0x80000000), repeat(0x7FFFFF)
+    )
+    _LANES[n] = lanes
+    return lanes
+
+
+def _equal_lanes(packed: bytes, prev: bytes, lanes: _Lanes, plain: bool) -> bytes:
+    """One byte per float32 lane of the two buffers: 1 where the values are equal, else 0.
+
+    Bitwise equality of the lanes, found with SWAR arithmetic on the whole buffer as one
+    integer: a lane of ``x = a ^ b`` is non-zero iff ``((x & low) + low) | x`` has its top bit
+    set, and the addition cannot carry into the next lane. Bitwise and float equality differ
+    only for NaN (equal bits, unequal values) and zeros (0.0 == -0.0, unequal bits): unless the
+    caller says there are none (``plain``), a new value that is NaN or a float32 zero sends the
+    comparison to the slower float path.
+    """
+    low = lanes.low
+    new = int.from_bytes(packed, _BYTEORDER)
+    if not plain:
+        top = lanes.top
+        mag = new & low
+        if ((mag + low) & top) != top or ((mag + lanes.nan) & top):
+            return _equal_values(packed, prev)
+    x = new ^ int.from_bytes(prev, _BYTEORDER)
+    x = ((x & low) + low) | x
+    return x.to_bytes(len(packed), _BYTEORDER)[_TOP_BYTE::4].translate(_EQUAL)
+
+
+def _equal_values(packed: bytes, prev: bytes) -> bytes:
+    """``_equal_lanes`` by float comparison (NaN never equal, 0.0 == -0.0)."""
+    cur = array("f")
+    cur.frombytes(packed)
+    old = array("f")
+    old.frombytes(prev)
+    return bytes(map(eq, cur, old))
+
+
+def _advance(equal: bytes, start: int, end: int, counts: Counts, moved: bool) -> Counts:
+    """One channel's counts after a reading (its lanes are ``equal[start:end]``): repeated
+    positions count up on a live reading, the others reset."""
+    same = equal.count(1, start, end)
     if not same:
-        return {} if counts else counts
-    get = counts.get
-    if moved or 2 * len(same) <= n:
-        return {i: min(get(i, 0) + 1, 255) for i in same}
-    return {i: counts[i] for i in same if i in counts}
+        return _NO_COUNTS
+    if same > _FIND_LIMIT:
+        positions = list(compress(range(end - start), equal[start:end]))
+    else:
+        positions = []
+        find = equal.find
+        i = find(1, start, end)
+        while i >= 0:
+            positions.append(i - start)
+            i = find(1, i + 1, end)
+    if moved or 2 * same <= end - start:
+        get = counts.get
+        return {i: min(get(i, 0) + 1, 255) for i in positions}
+    kept = {i: counts[i] for i in positions if i in counts}
+    return kept if kept else _NO_COUNTS
 
 
-def _pack(values: Sequence[float] | None, code: str, scale: float, none: int) -> str | None:
-    if values is None or len(values) > MAX_TRACKED_CELLS:
-        return None
-    lo, hi = (0, 0xFFFE) if code == "H" else (-0x7FFF, 0x7FFF)
-    out = array(code)
-    for v in values:
-        q = round(v * scale) if math.isfinite(v) and abs(v) < 1e9 else none
-        out.append(q if lo <= q <= hi else none)
-    if sys.byteorder == "big":
-        out.byteswap()
-    return base64.b64encode(out.tobytes()).decode("ascii")
+def _quantised(prev: bytes | None) -> tuple[str | None, str | None]:
+    """Both channels quantised to little-endian 16-bit integers, base64 (None: not stored).
+
+    ``round(v * scale)`` (half to even) when it fits the channel's range, else the channel's
+    sentinel (NaN, inf, out of range). numpy does the 2n multiplications and roundings at once:
+    the same IEEE double operations as a per-value Python loop, about twice as fast.
+    """
+    if prev is None or len(prev) > 8 * MAX_TRACKED_CELLS:
+        return None, None
+    n = len(prev) >> 3
+    values = np.frombuffer(prev, dtype=np.float32).astype(np.float64)
+    q = np.rint(values[:n] * _V_SCALE)
+    v = np.where((q >= 0.0) & (q <= 0xFFFE), q, float(_V_NONE)).astype("<u2")
+    q = np.rint(values[n:] * _T_SCALE)
+    t = np.where((q >= -0x7FFF) & (q <= 0x7FFF), q, float(_T_NONE)).astype("<i2")
+    return _b64(v.tobytes()), _b64(t.tobytes())
 
 
-def _unpack(data: object, code: str, scale: float, none: int) -> "array[float] | None":
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unpack(data: object, dtype: str, scale: float, none: int) -> bytes | None:
+    """Native float32 bytes of one channel: ``q / scale`` (NaN for the sentinel)."""
     if not isinstance(data, str):
         return None
-    arr = array(code, base64.b64decode(data))
-    if sys.byteorder == "big":
-        arr.byteswap()
-    nan = float("nan")
-    return array("f", [nan if q == none else q / scale for q in arr])
+    q = np.frombuffer(base64.b64decode(data), dtype=dtype)
+    values = q.astype(np.float64) / scale
+    values[q == none] = np.nan
+    return values.astype(np.float32).tobytes()
 
 
-def _flat(counts: dict[int, int]) -> list[int]:
+def _flat(counts: Counts) -> list[int]:
     out: list[int] = []
     for i in sorted(counts):
         out.append(i)
@@ -150,7 +247,7 @@ def _flat(counts: dict[int, int]) -> list[int]:
     return out
 
 
-def _unflat(data: object) -> dict[int, int]:
-    if not isinstance(data, list):
-        return {}
+def _unflat(data: object) -> Counts:
+    if not isinstance(data, list) or len(data) < 2:
+        return _NO_COUNTS
     return {int(data[j]): int(data[j + 1]) for j in range(0, len(data) - 1, 2)}

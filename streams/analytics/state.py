@@ -3,7 +3,9 @@
 import json
 import math
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
+
+import orjson
 
 from schemas.alerts import Alert, AlertType
 from schemas.report import Anomaly, Confidence, SohEstimate, SohMethod
@@ -25,6 +27,11 @@ from streams.errors import StreamsError
 Reading = PackSnapshot | PackSample
 STATE_VERSION = 1
 _HYSTERESIS_KINDS = frozenset(k.value for k in VALUE_HYSTERESIS)
+# Serialized form of a tracker that was never created (see ``VehicleState.__init__``).
+_FRESH_THERMAL = ThermalRateTracker().dump()
+_FRESH_FILTER = CapacityFilter().dump()
+_FRESH_SENSORS = StuckSensorTracker().dump()
+_TINY = 1e-38  # a double at least this far from 0 is a non-zero float32
 
 
 class StateDecodeError(StreamsError, ValueError):
@@ -38,6 +45,9 @@ class Outcome(NamedTuple):
     session, a new BMS capacity value). ``late`` readings did not touch the rolling state and
     produce no alerts, but ``stats`` / ``anomalies`` are still computed so they can be stored.
     ``cycles`` holds the discharge session this reading closed, if any (see ``discharge``).
+    ``volts`` / ``temps`` are the snapshot's cell voltages / temperatures by position (as from
+    ``stats.cell_values``), so a row builder need not read them off the cells again; empty for
+    pack samples and snapshots without cells.
     """
 
     stats: PackStats | None
@@ -47,6 +57,17 @@ class Outcome(NamedTuple):
     efc: float
     late: bool
     cycles: tuple[DischargeCycle, ...] = ()
+    # NamedTuple fields, not class attributes: the shared default is never mutated here.
+    volts: list[float] = []  # noqa: RUF012
+    temps: list[float] = []  # noqa: RUF012
+
+
+def _outcome(fields: tuple[Any, ...]) -> Outcome:
+    """``Outcome(*fields)`` without the namedtuple's Python-level ``__new__`` (hot path)."""
+    return _new_tuple(Outcome, fields)
+
+
+_new_tuple = tuple.__new__
 
 
 class VehicleState:
@@ -77,20 +98,23 @@ class VehicleState:
         self.vehicle_id = vehicle_id
         self._last_us: int | None = None
         self._sessions = ChargeSessionTracker()
-        self._filter = CapacityFilter()
         self._cycles = CycleCounter()
-        self._thermal = ThermalRateTracker()
-        self._thermal_pack = ThermalRateTracker()
-        self._alerts = AlertTracker()
-        self._sensors = StuckSensorTracker()
         self._discharge = DischargeTracker()
+        # Created on first use (None until then): many vehicles never need some of them (no
+        # alert, no accepted charge session, only snapshots or only samples), and each empty
+        # tracker would cost 64-120 B of live state per vehicle.
+        self._filter: CapacityFilter | None = None
+        self._thermal: ThermalRateTracker | None = None
+        self._thermal_pack: ThermalRateTracker | None = None
+        self._alerts: AlertTracker | None = None
+        self._sensors: StuckSensorTracker | None = None
         self._bms_kwh: float | None = None
         self._nominal_kwh: float | None = None
         self._n_cells = 0
         self._nominal_ah: float | None = None
         self._reported_cycles: int | None = None
         self._soh: float | None = None
-        self._health_key: list[object] | None = None
+        self._health_key: tuple[object, ...] | None = None
         self.last_observation: CapacityObservation | None = None
 
     # ------------------------------------------------------------------ accessors
@@ -138,35 +162,39 @@ class VehicleState:
         us = to_us(at)
         last = self._last_us
         stats: PackStats | None = None
-        volts: list[float] = []
-        temps: list[float] = []
-        if isinstance(reading, PackSnapshot) and reading.cells:
-            volts, temps = cell_values(reading.cells)
-            stats = stats_from_values(reading.cells, volts, temps)
+        snapshot = reading if isinstance(reading, PackSnapshot) else None
+        if snapshot is not None and snapshot.cells:
+            cells = snapshot.cells
+            volts, temps = cell_values(cells)
+            stats = stats_from_values(cells, volts, temps)
+        else:
+            volts = []
+            temps = []
         if last is not None and us < last - int(profile.allowed_lateness_s * 1e6):
             anomalies = detect(stats, reading, profile, 0.0, soh_percent=self._soh)
-            return Outcome(stats, anomalies, [], None, self._cycles.efc, True)
+            return _outcome((stats, anomalies, [], None, self._cycles.efc, True, (), volts, temps))
         alerts: list[Alert] = []
-        if self._alerts.has_offline:
-            back = self._alerts.resolve_offline(self.vehicle_id, at)
+        tracker = self._alerts
+        if tracker is not None and tracker.has_offline:
+            back = tracker.resolve_offline(self.vehicle_id, at)
             if back is not None:
                 alerts.append(back)
         changed = False
-        if isinstance(reading, PackSnapshot):
-            current = reading.pack_current_a
-            soc = reading.soc_percent
-            pack_v = reading.pack_voltage_v
+        if snapshot is not None:
+            current = snapshot.pack_current_a
+            soc = snapshot.soc_percent
+            pack_v = snapshot.pack_voltage_v
             n = stats.cell_count if stats is not None else self._n_cells
-            if reading.nominal_capacity_kwh != self._nominal_kwh or n != self._n_cells:
-                self._set_nominal(reading.nominal_capacity_kwh, n, profile)
+            if snapshot.nominal_capacity_kwh != self._nominal_kwh or n != self._n_cells:
+                self._set_nominal(snapshot.nominal_capacity_kwh, n, profile)
                 changed = True
-            if reading.current_capacity_kwh != self._bms_kwh:
-                self._bms_kwh = reading.current_capacity_kwh
+            if snapshot.current_capacity_kwh != self._bms_kwh:
+                self._bms_kwh = snapshot.current_capacity_kwh
                 changed = True
-            self._reported_cycles = reading.cycle_count
+            self._reported_cycles = snapshot.cycle_count
             hottest = stats.t_max if stats is not None else math.nan
         else:
-            m = reading.metrics
+            m = cast(PackSample, reading).metrics
             current = m.current_a
             soc = m.soc_percent
             pack_v = m.voltage_v
@@ -178,7 +206,14 @@ class VehicleState:
         cycles: tuple[DischargeCycle, ...] = ()
         if last is None or us > last:
             t = us / 1e6
-            thermal = self._thermal if stats is not None else self._thermal_pack
+            if stats is not None:
+                thermal = self._thermal
+                if thermal is None:
+                    thermal = self._thermal = ThermalRateTracker()
+            else:
+                thermal = self._thermal_pack
+                if thermal is None:
+                    thermal = self._thermal_pack = ThermalRateTracker()
             rate = thermal.update(
                 t,
                 hottest,
@@ -186,8 +221,17 @@ class VehicleState:
                 profile.runaway_sustain_s,
                 profile.runaway_max_gap_s,
             )
-            if stats is not None and isinstance(reading, PackSnapshot):
-                stuck = self._sensors.update(reading.cells, volts, temps, current, profile)
+            if stats is not None:
+                sensors = self._sensors
+                if sensors is None:
+                    sensors = self._sensors = StuckSensorTracker()
+                # No NaN (finite) and no value that is a float32 zero: see StuckSensorTracker.
+                plain = (
+                    stats.finite
+                    and (stats.v_min > _TINY or stats.v_max < -_TINY)
+                    and (stats.t_min > _TINY or stats.t_max < -_TINY)
+                )
+                stuck = sensors.update(cells, volts, temps, current, profile, plain=plain)
             if soc is not None and current is not None:
                 obs = self._sessions.feed(t, soc, current, profile, pack_v)
                 if obs is not None:
@@ -201,8 +245,9 @@ class VehicleState:
             self._last_us = us
         health = self._refresh_health(profile) if changed else None
         anomalies = detect(stats, reading, profile, rate, soh_percent=self._soh, stuck_cells=stuck)
-        tracker = self._alerts
-        if anomalies or tracker.has_entries:
+        if anomalies or (tracker is not None and tracker.has_entries):
+            if tracker is None:
+                tracker = self._alerts = AlertTracker()
             held: frozenset[str] = frozenset()
             if tracker.has_entries:
                 present = {a.type.value for a in anomalies}
@@ -223,7 +268,9 @@ class VehicleState:
             alerts.extend(
                 tracker.observe(self.vehicle_id, anomalies, at, profile, held=held, stats=stats)
             )
-        return Outcome(stats, anomalies, alerts, health, self._cycles.efc, False, cycles)
+        return _outcome(
+            (stats, anomalies, alerts, health, self._cycles.efc, False, cycles, volts, temps)
+        )
 
     # ------------------------------------------------------------------ health
     def _set_nominal(self, nominal_kwh: float, n_cells: int, profile: CalibrationProfile) -> None:
@@ -237,7 +284,10 @@ class VehicleState:
         if not obs.valid or nominal is None:
             return False
         z = obs.capacity_ah / nominal * 100.0
-        return self._filter.update(z, max(obs.rel_std * z, 0.05), profile)
+        capacity = self._filter
+        if capacity is None:
+            capacity = self._filter = CapacityFilter()
+        return capacity.update(z, max(obs.rel_std * z, 0.05), profile)
 
     def finish(self, profile: CalibrationProfile) -> SohEstimate | None:
         """Close an open charge session (end of a report's data); new health if it changed."""
@@ -248,12 +298,17 @@ class VehicleState:
 
     def health(self, profile: CalibrationProfile) -> SohEstimate:
         """The current SOH estimate (see module docs of ``fusion`` and ``soh``)."""
-        f_soh = self._filter.estimate
-        f_std = self._filter.std
+        kalman = self._filter
+        f_soh: float | None = None
+        f_std: float | None = None
+        sessions = 0
+        if kalman is not None:
+            f_soh = kalman.estimate
+            f_std = kalman.std
+            sessions = kalman.sessions
         nominal = self._nominal_kwh
         bms = self._bms_kwh
         bms_soh = soh_percent(bms, nominal) if bms is not None and nominal else None
-        sessions = self._filter.sessions
         if f_soh is not None and f_std is not None:
             if bms_soh is not None and _consistent(f_soh, f_std, bms_soh, sessions, profile):
                 fused = fuse(f_soh, f_std, bms_soh, profile.bms_capacity_std_percent)
@@ -283,7 +338,7 @@ class VehicleState:
     def _refresh_health(self, profile: CalibrationProfile) -> SohEstimate | None:
         est = self.health(profile)
         self._soh = est.soh_percent
-        key: list[object] = [est.soh_percent, est.method.value, est.confidence.value, est.sessions]
+        key = (est.soh_percent, est.method.value, est.confidence.value, est.sessions)
         if key == self._health_key:
             return None
         self._health_key = key
@@ -303,9 +358,15 @@ class VehicleState:
         silent = (to_us(now) - last) / 1e6
         if silent <= expected_period_s:
             return None
-        return self._alerts.fire_offline(
+        return self._tracker().fire_offline(
             self.vehicle_id, from_us(last), now, silent, expected_period_s
         )
+
+    def _tracker(self) -> AlertTracker:
+        tracker = self._alerts
+        if tracker is None:
+            tracker = self._alerts = AlertTracker()
+        return tracker
 
     def observe_forecast(
         self,
@@ -318,7 +379,7 @@ class VehicleState:
     ) -> Alert | None:
         """``rapid_degradation`` firing / resolved from one degradation forecast (see
         ``AlertTracker.observe_forecast``); the episode is part of the serialized state."""
-        return self._alerts.observe_forecast(
+        return self._tracker().observe_forecast(
             self.vehicle_id,
             at,
             rapid=rapid,
@@ -329,34 +390,48 @@ class VehicleState:
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self) -> bytes:
-        """Compact positional JSON (exact float repr); < 2 KB (stuck-sensor values <= 192 cells)."""
-        body = [
-            STATE_VERSION,
-            self.vehicle_id,
-            self._last_us,
-            self._bms_kwh,
-            self._nominal_kwh,
-            self._nominal_ah,
-            self._n_cells,
-            self._reported_cycles,
-            self._soh,
-            self._health_key,
-            self._sessions.dump(),
-            self._filter.dump(),
-            self._cycles.dump(),
-            self._thermal.dump(),
-            self._thermal_pack.dump(),
-            self._alerts.dump(),
-            self._sensors.dump(),
-            self._discharge.to_state(),
-        ]
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        """Compact positional JSON (exact float repr); < 2 KB (stuck-sensor values <= 192 cells).
+
+        A tracker not created yet is written as a fresh one's state, so the bytes do not depend
+        on when trackers are created. orjson writes the same JSON as ``json.dumps`` up to the
+        spelling of some floats (``1e-5`` for ``1e-05``), which parse to the same values.
+        """
+        capacity = self._filter
+        thermal = self._thermal
+        thermal_pack = self._thermal_pack
+        alerts = self._alerts
+        sensors = self._sensors
+        return orjson.dumps(
+            [
+                STATE_VERSION,
+                self.vehicle_id,
+                self._last_us,
+                self._bms_kwh,
+                self._nominal_kwh,
+                self._nominal_ah,
+                self._n_cells,
+                self._reported_cycles,
+                self._soh,
+                self._health_key,
+                self._sessions.dump(),
+                _FRESH_FILTER if capacity is None else capacity.dump(),
+                self._cycles.dump(),
+                _FRESH_THERMAL if thermal is None else thermal.dump(),
+                _FRESH_THERMAL if thermal_pack is None else thermal_pack.dump(),
+                [] if alerts is None else alerts.dump(),
+                _FRESH_SENSORS if sensors is None else sensors.dump(),
+                self._discharge.to_state(),
+            ]
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "VehicleState":
         """Inverse of ``to_bytes``; raises ``StateDecodeError`` on bytes it did not write."""
         try:
-            body = json.loads(data)
+            try:
+                body = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                body = json.loads(data)  # json.dumps, the former writer, may spell NaN/Infinity
             if not isinstance(body, list) or body[0] != STATE_VERSION:
                 raise StateDecodeError("unknown vehicle state version")
             st = cls(str(body[1]))
@@ -367,14 +442,19 @@ class VehicleState:
             st._n_cells = int(body[6])
             st._reported_cycles = body[7]
             st._soh = body[8]
-            st._health_key = body[9]
+            st._health_key = None if body[9] is None else tuple(body[9])
             st._sessions = ChargeSessionTracker.load(body[10])
-            st._filter = CapacityFilter.load(body[11])
+            if body[11] != _FRESH_FILTER:
+                st._filter = CapacityFilter.load(body[11])
             st._cycles = CycleCounter.load(body[12])
-            st._thermal = ThermalRateTracker.load(body[13])
-            st._thermal_pack = ThermalRateTracker.load(body[14])
-            st._alerts = AlertTracker.load(body[15])
-            st._sensors = StuckSensorTracker.load(body[16])
+            if body[13] != _FRESH_THERMAL:
+                st._thermal = ThermalRateTracker.load(body[13])
+            if body[14] != _FRESH_THERMAL:
+                st._thermal_pack = ThermalRateTracker.load(body[14])
+            if body[15]:
+                st._alerts = AlertTracker.load(body[15])
+            if body[16] != _FRESH_SENSORS:
+                st._sensors = StuckSensorTracker.load(body[16])
             # States written before discharge tracking have 17 items: start a fresh tracker.
             if len(body) > 17:
                 st._discharge = DischargeTracker.from_state(body[17])

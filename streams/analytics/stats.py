@@ -2,14 +2,10 @@
 
 import math
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import NamedTuple
 
 from schemas.telemetry import CellReading, PackSnapshot
 from streams.errors import StreamsError
-
-_VOLTAGE = attrgetter("voltage")
-_TEMPERATURE = attrgetter("temperature")
 
 
 class PackStats(NamedTuple):
@@ -34,13 +30,17 @@ class PackStats(NamedTuple):
     finite: bool
 
 
+_new = tuple.__new__  # PackStats(...) without the namedtuple's Python-level __new__
+
+
 class EmptyPackError(StreamsError, ValueError):
     """Statistics were asked for a snapshot without cells."""
 
 
 def cell_values(cells: Sequence[CellReading]) -> tuple[list[float], list[float]]:
     """The voltages and temperatures of the cells as two plain lists (positionally aligned)."""
-    return list(map(_VOLTAGE, cells)), list(map(_TEMPERATURE, cells))
+    # Comprehensions, not map(attrgetter): about twice as fast on msgspec structs (CPython 3.11).
+    return [c.voltage for c in cells], [c.temperature for c in cells]
 
 
 def stats_from_values(
@@ -58,21 +58,24 @@ def stats_from_values(
     v_max = max(volts)
     t_min = min(temps)
     t_max = max(temps)
-    return PackStats(
-        n,
-        v_min,
-        v_max,
-        v_sum / n,
-        round(v_max - v_min, 6),
-        t_min,
-        t_max,
-        t_sum / n,
-        cells[volts.index(v_min)].id,
-        cells[volts.index(v_max)].id,
-        cells[temps.index(t_max)].id,
-        v_sum,
-        cells[temps.index(t_min)].id,
-        True,
+    return _new(
+        PackStats,
+        (
+            n,
+            v_min,
+            v_max,
+            v_sum / n,
+            round(v_max - v_min, 6),
+            t_min,
+            t_max,
+            t_sum / n,
+            cells[volts.index(v_min)].id,
+            cells[volts.index(v_max)].id,
+            cells[temps.index(t_max)].id,
+            v_sum,
+            cells[temps.index(t_min)].id,
+            True,
+        ),
     )
 
 

@@ -2,9 +2,11 @@
 
 import functools
 import struct
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -46,6 +48,21 @@ def encode_text(value: str | None) -> bytes:
         return _NULL
     data = value.encode()
     return _LEN.pack(len(data)) + data
+
+
+_TEXT_CACHE: dict[str, bytes] = {}
+_TEXT_CACHE_MAX = 16_384
+_TEXT_CACHED_CHARS = 64
+
+
+def _encode_text_cached(value: str | None) -> bytes:
+    """`encode_text`, remembering short values (vehicle ids and kinds repeat in every batch)."""
+    data = encode_text(value)
+    if value is not None and len(value) <= _TEXT_CACHED_CHARS:
+        if len(_TEXT_CACHE) >= _TEXT_CACHE_MAX:
+            _TEXT_CACHE.clear()
+        _TEXT_CACHE[value] = data
+    return data
 
 
 def encode_float8(value: float | None) -> bytes:
@@ -92,32 +109,89 @@ def encode_int4_array(values: Sequence[int] | None) -> bytes:
     return head + b"".join([_ELEMENT_I4.pack(4, v) for v in values])
 
 
-@functools.lru_cache(maxsize=256)
-def _float4_layout(n: int) -> tuple[bytes, struct.Struct]:
+_Float4Layout = tuple[bytes, Callable[..., bytes]]
+_FLOAT4_LAYOUTS: dict[int, _Float4Layout] = {}
+_FLOAT4_WORDS: dict[int, "array[int]"] = {}
+_FLOAT4_PACKERS: dict[int, Callable[..., bytes]] = {}
+_CACHED_LENGTHS = 256
+_LITTLE_ENDIAN: Final = sys.byteorder == "little"
+_WORD_ARRAYS: Final = array("I").itemsize == array("f").itemsize == 4
+"""float32 arrays are copied word by word through array('I') (4 bytes on every common C ABI)."""
+_VALUE_WORDS = slice(7, None, 2)
+"""The 32-bit words of a float4[] field holding values: after the field length and the 20-byte
+array header (words 0-5) come (element length, value) pairs, so values are words 7, 9, ..."""
+
+
+def _cached(cache: dict[int, Any], n: int, value: Any) -> Any:
+    if len(cache) < _CACHED_LENGTHS:
+        cache[n] = value
+    return value
+
+
+def _float4_layout(n: int) -> _Float4Layout:
     """For n elements: the field with every length word filled in, and the values' packer."""
-    template = _ARRAY_HEADER.pack(20 + 8 * n, 1, 0, _FLOAT4_OID, n, 1) + _ELEMENT_F4.pack(4, 0) * n
-    return template, struct.Struct(f">{n}f")
+    layout = _FLOAT4_LAYOUTS.get(n)
+    if layout is None:
+        template = (
+            _ARRAY_HEADER.pack(20 + 8 * n, 1, 0, _FLOAT4_OID, n, 1) + _ELEMENT_F4.pack(4, 0) * n
+        )
+        layout = _cached(_FLOAT4_LAYOUTS, n, (template, struct.Struct(f">{n}f").pack))
+    return layout
+
+
+def _float4_words(n: int) -> "array[int]":
+    """The n-element template as native 32-bit words (big-endian once byte-swapped back)."""
+    words = _FLOAT4_WORDS.get(n)
+    if words is None:
+        words = array("I", _float4_layout(n)[0])
+        if _LITTLE_ENDIAN:
+            words.byteswap()
+        _cached(_FLOAT4_WORDS, n, words)
+    return words
+
+
+def float4_array(values: Sequence[float]) -> "array[float]":
+    """`values` as a float32 array: what a real[] column stores, compact and quick to encode.
+
+    Rounded exactly as the COPY encoding rounds (IEEE binary32, to nearest); a value beyond
+    float32's range raises OverflowError, as encoding would. None (a NULL element) raises
+    struct.error: such values stay a list. No float objects stay referenced, so the values'
+    source objects can be freed at once.
+    """
+    n = len(values)
+    pack = _FLOAT4_PACKERS.get(n)
+    if pack is None:
+        order = "<" if _LITTLE_ENDIAN else ">"
+        pack = _cached(_FLOAT4_PACKERS, n, struct.Struct(f"{order}{n}f").pack)
+    return array("f", pack(*values))
 
 
 def encode_float4_array(values: Sequence[float | None] | None) -> bytes:
     """A one-dimensional real[]: the values are packed at once and slotted into a template.
 
-    The template holds the header and every element's length word (4); the packed float4s are
-    copied into the value slots as 32-bit words with a strided memoryview assignment.
+    The template holds the header and every element's length word (4); the float4s are copied
+    into the value slots as 32-bit words with a strided memoryview assignment. A float32
+    `array('f')` (see `float4_array`) needs no packing: its words are slotted into a native-order
+    template the same way, then every word is byte-swapped to big-endian at once.
     """
     if values is None:
         return _NULL
     n = len(values)
     if n == 0:
         return _empty_array(_FLOAT4_OID)
-    template, packer = _float4_layout(n)
+    if type(values) is array and values.typecode == "f" and _WORD_ARRAYS:
+        words = _float4_words(n)[:]
+        words[_VALUE_WORDS] = array("I", values.tobytes())
+        if _LITTLE_ENDIAN:
+            words.byteswap()
+        return words.tobytes()
+    template, pack = _float4_layout(n)
     try:
-        packed = packer.pack(*values)
+        packed = pack(*values)
     except struct.error:
         return _float4_array_with_nulls(values)
     field = bytearray(template)
-    words = memoryview(field)[24:].cast("I")  # 4 (field length) + 20 (array header)
-    words[1::2] = memoryview(packed).cast("I")
+    memoryview(field).cast("I")[_VALUE_WORDS] = memoryview(packed).cast("I")
     return bytes(field)
 
 
@@ -145,9 +219,10 @@ ENCODERS: dict[PgType, Encoder] = {
     PgType.FLOAT4_ARRAY: encode_float4_array,
 }
 
-# Inline expressions for the fixed-width types (no function call per field); the other types
-# call their encoder. `{v}` is the column's local variable.
+# Inline expressions for the fixed-width types (no function call per field) and for text (a
+# cache lookup first); the other types call their encoder. `{v}` is the column's local variable.
 _INLINE: dict[PgType, str] = {
+    PgType.TEXT: "_TEXT_GET({v}) or _TEXT_MISS({v})",
     PgType.TIMESTAMPTZ: "_NULL if {v} is None else _I8(8, ({v} - _PG_EPOCH) // _MICROSECOND)",
     PgType.FLOAT8: "_NULL if {v} is None else _F8(8, {v})",
     PgType.INT4: "_NULL if {v} is None else _I4(4, {v})",
@@ -155,6 +230,8 @@ _INLINE: dict[PgType, str] = {
     PgType.BOOL: "_NULL if {v} is None else (_TRUE if {v} else _FALSE)",
 }
 _NAMESPACE: dict[str, object] = {
+    "_TEXT_GET": _TEXT_CACHE.get,
+    "_TEXT_MISS": _encode_text_cached,
     "_NULL": _NULL,
     "_TRUE": _TRUE,
     "_FALSE": _FALSE,

@@ -3,9 +3,9 @@
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
+from streams.sink.copy import float4_array
 from streams.sink.inputs import AlertLike, SampleLike, SnapshotLike, SohLike, StatsLike
 from streams.sink.tables import (
     BATTERY_ALERTS,
@@ -35,12 +35,6 @@ def safe_text(value: str) -> str:
     return value
 
 
-_ID = attrgetter("id")
-_VOLTAGE = attrgetter("voltage")
-_TEMPERATURE = attrgetter("temperature")
-_RESISTANCE = attrgetter("internal_resistance_mohm")
-
-
 @functools.lru_cache(maxsize=64)
 def _default_ids(n: int) -> list[int]:
     return list(range(n))
@@ -48,6 +42,9 @@ def _default_ids(n: int) -> list[int]:
 
 class RowBatch:
     """Rows for one write, as tuples in each table's column order (see `streams.sink.tables`).
+
+    pack_cells' voltages and temperatures are float32 arrays (`array('f')`), the values their
+    real[] columns store; other values are as given.
 
     Vehicles are merged per vehicle_id inside the batch (an upsert may touch a row only once
     per statement); every other table keeps one tuple per call, and duplicates are dropped by
@@ -73,9 +70,34 @@ class RowBatch:
         }
 
     def add_snapshot(
-        self, snapshot: SnapshotLike, stats: StatsLike, late: bool, ingested_at: datetime
+        self,
+        snapshot: SnapshotLike,
+        stats: StatsLike,
+        late: bool,
+        ingested_at: datetime,
+        volts: Sequence[float] | None = None,
+        temps: Sequence[float] | None = None,
     ) -> None:
-        """One pack_telemetry row (kind 'snapshot') and one pack_cells row."""
+        """One pack_telemetry row (kind 'snapshot') and one pack_cells row.
+
+        `volts` / `temps` are the cells' voltages / temperatures in cell order when the caller
+        already has them (the analytics extract them too); otherwise they are read from the
+        cells. The row holds them as float32 arrays (`float4_array`), the real[] columns'
+        values, so it keeps no reference to the snapshot's float objects.
+        """
+        # List comprehensions, not map(attrgetter): ~2x faster on CPython 3.11's slot reads.
+        cells = snapshot.cells
+        n = len(cells)
+        if volts is None:
+            volts = [cell.voltage for cell in cells]
+        elif len(volts) != n:
+            raise ValueError(f"{len(volts)} voltages for {n} cells")
+        if temps is None:
+            temps = [cell.temperature for cell in cells]
+        elif len(temps) != n:
+            raise ValueError(f"{len(temps)} temperatures for {n} cells")
+        volts32 = float4_array(volts)
+        temps32 = float4_array(temps)
         time = snapshot.timestamp
         vehicle_id = snapshot.vehicle_id
         self._telemetry.append(
@@ -103,17 +125,15 @@ class RowBatch:
                 ingested_at,
             )
         )
-        cells = snapshot.cells
-        n = len(cells)
-        ids = list(map(_ID, cells))
-        resistances = list(map(_RESISTANCE, cells))
+        ids = [cell.id for cell in cells]
+        resistances = [cell.internal_resistance_mohm for cell in cells]
         self._cells.append(
             (
                 time,
                 vehicle_id,
                 None if ids == _default_ids(n) else ids,
-                list(map(_VOLTAGE, cells)),
-                list(map(_TEMPERATURE, cells)),
+                volts32,
+                temps32,
                 None if resistances.count(None) == n else resistances,
             )
         )

@@ -2,6 +2,7 @@
 
 import random
 
+from schemas.telemetry import CellReading
 from streams.analytics.profiles import DEFAULT_PROFILE
 from streams.analytics.sensors import StuckSensorTracker
 from streams.analytics.stats import cell_values
@@ -84,3 +85,35 @@ def test_dump_load_keeps_counts() -> None:
     back = StuckSensorTracker.load(tr.dump())
     assert back.dump() == tr.dump()
     assert feed(back, random.Random(8), {8: 3.6543}) == (8,)
+
+
+def test_signed_zeros_are_equal_and_nan_never_is() -> None:
+    """Values compare as floats: 0.0 == -0.0 repeats, NaN never does (not bitwise equality)."""
+    rng = random.Random(9)
+    tr = StuckSensorTracker()
+    outs = []
+    for k in range(P.stuck_voltage_readings + 2):
+        volts = [round(3.7 + rng.gauss(0, 0.0015), 4) for _ in range(96)]
+        volts[11] = 0.0 if k % 2 else -0.0
+        volts[12] = float("nan")
+        temps = [round(30 + rng.gauss(0, 0.12), 2) for _ in range(96)]
+        cl = tuple(
+            CellReading.model_construct(id=i, voltage=v, temperature=t)
+            for i, (v, t) in enumerate(zip(volts, temps, strict=True))
+        )
+        outs.append(tr.update(cl, volts, temps, 0.0, P))
+    assert outs[-1] == (11,)
+
+
+def test_plain_hint_gives_the_same_counts() -> None:
+    rng = random.Random(10)
+    checked, hinted = StuckSensorTracker(), StuckSensorTracker()
+    for _ in range(P.stuck_voltage_readings + 2):
+        volts = [round(3.7 + rng.gauss(0, 0.0015), 4) for _ in range(96)]
+        temps = [round(30 + rng.gauss(0, 0.12), 2) for _ in range(96)]
+        volts[3] = 3.7001
+        cl = cells(volts, temps)
+        a = checked.update(cl, volts, temps, 0.0, P)
+        assert hinted.update(cl, volts, temps, 0.0, P, plain=True) == a
+        assert hinted.dump() == checked.dump()
+    assert a == (3,)

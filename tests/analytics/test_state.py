@@ -231,3 +231,17 @@ def test_sample_only_vehicle_overheating_resolves_on_samples() -> None:
         assert st_.process(sample(t=k, soc=50.0, current=0.0, temp=30.0), P).alerts == []
     (resolved,) = st_.process(sample(t=4, soc=50.0, current=0.0, temp=30.0), P).alerts
     assert resolved.state is AlertState.resolved
+
+
+def test_outcome_carries_cell_values_of_snapshots_only() -> None:
+    st_ = VehicleState("EV-1")
+    volts = [3.7 + i / 10_000 for i in range(96)]
+    temps = [30.0 + i / 100 for i in range(96)]
+    out = st_.process(snapshot(volts, temps, t=0), P)
+    assert out.volts == volts
+    assert out.temps == temps
+    late = st_.process(snapshot(volts, temps, t=-P.allowed_lateness_s - 1), P)
+    assert late.late
+    assert late.volts == volts
+    sampled = st_.process(sample(t=1, soc=50.0, current=0.0), P)
+    assert (sampled.volts, sampled.temps) == ([], [])

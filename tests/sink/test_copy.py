@@ -15,6 +15,8 @@ from streams.sink.copy import (
     encode_int4_array,
     encode_rows,
     encode_timestamptz,
+    float4_array,
+    row_encoder,
 )
 from streams.sink.tables import PgType
 
@@ -126,3 +128,57 @@ def test_float4_array_layout_matches_the_server_format() -> None:
 def test_naive_timestamps_are_rejected() -> None:
     with pytest.raises(TypeError):
         encode_timestamptz(datetime(2026, 1, 1))
+
+
+def _plain_float4_array(values: list[float]) -> bytes:
+    body = b"".join(struct.pack(">if", 4, v) for v in values)
+    return struct.pack(">iiiIii", 20 + len(body), 1, 0, 700, len(values), 1) + body
+
+
+def test_float4_arrays_of_every_length_match_the_plain_layout() -> None:
+    # More distinct lengths than the layout cache keeps, each encoded twice.
+    for n in [*range(1, 300), *range(1, 300)]:
+        values = [n + i / 7 for i in range(n)]
+        assert encode_float4_array(values) == _plain_float4_array(values)
+    assert encode_float4_array([1.5, None]) == (
+        struct.pack(">iiiIii", 20 + 8 + 4, 1, 1, 700, 2, 1)
+        + struct.pack(">if", 4, 1.5)
+        + b"\xff" * 4
+    )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [3.123456789, -2.5e-3, 0.0, -0.0, 1e-42, 3.4e38, math.inf, -math.inf],
+        [float(i) / 3 for i in range(96)],
+        [7.0],
+    ],
+)
+def test_float32_arrays_encode_like_the_values(values: list[float]) -> None:
+    compact = float4_array(values)
+    assert compact.typecode == "f"
+    assert encode_float4_array(compact) == encode_float4_array(values)
+    assert encode_float4_array(compact) == _plain_float4_array(values)
+    nan = encode_float4_array(float4_array([math.nan]))
+    assert math.isnan(struct.unpack_from(">f", nan, 28)[0])
+
+
+def test_float32_arrays_refuse_what_encoding_refuses() -> None:
+    with pytest.raises(OverflowError):
+        encode_float4_array([1e300])
+    with pytest.raises(OverflowError):
+        float4_array([1e300])
+    with pytest.raises(struct.error):
+        float4_array([1.0, None])  # type: ignore[list-item]
+
+
+def test_text_columns_encode_the_same_from_the_cache() -> None:
+    encode = row_encoder((PgType.TEXT, PgType.TEXT))
+    rows = [("VIN-1", None), ("VIN-1", "x" * 100), ("ÄÖ ✓", ""), ("VIN-1", None)]
+    for row in [*rows, *rows]:
+        expected = b"\x00\x02" + b"".join(
+            b"\xff\xff\xff\xff" if v is None else struct.pack(">i", len(v.encode())) + v.encode()
+            for v in row
+        )
+        assert encode(row) == expected

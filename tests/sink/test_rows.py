@@ -1,8 +1,15 @@
 """RowBatch: tuples in table column order, vehicle merging, counts and clearing."""
 
+import json
+from array import array
 from datetime import timedelta
+from typing import Any
 
+import pytest
+
+from schemas import PackSnapshot, decode_telemetry
 from streams.analytics.stats import pack_stats
+from streams.fastpath import FastDecoder
 from streams.sink.rows import RowBatch
 from streams.sink.tables import PACK_CELLS, PACK_TELEMETRY, TABLES, VEHICLES
 from tests.sink.factories import T0, sample, snapshot
@@ -28,7 +35,8 @@ def test_rows_match_the_table_columns() -> None:
     (cells,) = batch.rows(PACK_CELLS.name)
     assert len(cells) == len(PACK_CELLS.columns)
     assert cells[2] is None  # default ids 0..n-1
-    assert cells[3] == [c.voltage for c in snap.cells]
+    assert cells[3] == array("f", [c.voltage for c in snap.cells])  # real[]: float32 values
+    assert cells[4] == array("f", [c.temperature for c in snap.cells])
     assert cells[5] is None  # no resistances
 
 
@@ -86,3 +94,52 @@ def test_len_counts_and_clear() -> None:
     batch.clear()
     assert len(batch) == 0
     assert all(not batch.rows(t.name) for t in TABLES)
+
+
+def test_given_cell_values_are_used_instead_of_the_cells() -> None:
+    batch = RowBatch()
+    snap = snapshot(cells=3)
+    volts = [c.voltage for c in snap.cells]
+    temps = [c.temperature for c in snap.cells]
+    batch.add_snapshot(snap, pack_stats(snap), False, T0, volts=volts, temps=temps)
+    batch.add_snapshot(snap, pack_stats(snap), False, T0)
+    batch.add_snapshot(snap, pack_stats(snap), False, T0, volts=[1.0, 2.0, 3.0], temps=[4.0] * 3)
+    given, extracted, other = batch.rows(PACK_CELLS.name)
+    assert given == extracted
+    assert (other[3], other[4]) == (array("f", [1.0, 2.0, 3.0]), array("f", [4.0] * 3))
+
+
+def test_cell_values_of_another_length_are_refused_without_a_row() -> None:
+    batch = RowBatch()
+    snap = snapshot(cells=3)
+    with pytest.raises(ValueError, match="voltages"):
+        batch.add_snapshot(snap, pack_stats(snap), False, T0, volts=[3.7, 3.7])
+    with pytest.raises(ValueError, match="temperatures"):
+        batch.add_snapshot(snap, pack_stats(snap), False, T0, temps=[25.0] * 4)
+    assert len(batch) == 0
+
+
+def test_fast_decoded_snapshots_give_the_reference_rows() -> None:
+    given: list[dict[str, Any]] = [
+        {"id": 2, "voltage": 3.71, "temperature": 25.5, "internal_resistance_mohm": 1.1},
+        {"id": 0, "voltage": 3.72, "temperature": 26.0},
+        {"id": 1, "voltage": 3.7, "temperature": 25.0},
+    ]
+    body = {
+        "vehicle_id": "VIN-0001",
+        "timestamp": "2026-01-05T12:00:00Z",
+        "cycle_count": 5,
+        "nominal_capacity_kwh": 75.0,
+        "current_capacity_kwh": 70.0,
+    }
+    for cells in (given, [dict(c, id=i) for i, c in enumerate(given[1:])]):
+        raw = json.dumps(body | {"cells": cells}).encode()
+        [fast] = FastDecoder().decode(raw, T0)
+        [reference] = decode_telemetry(raw, now=T0)
+        rows = []
+        for snap in (fast, reference):
+            assert isinstance(snap, PackSnapshot)
+            batch = RowBatch()
+            batch.add_snapshot(snap, pack_stats(snap), False, T0)
+            rows.append((batch.rows(PACK_TELEMETRY.name), batch.rows(PACK_CELLS.name)))
+        assert rows[0] == rows[1]
