@@ -71,6 +71,7 @@ def faust_main(
     async def telemetry(stream: Any) -> None:
         sink = await writer()
         async for values in stream.take(config["take"], within=config["within"]):
+            consumed.value += len(values)  # off the broker, as the worker counts it
             batch = RowBatch()
             ingested_at = datetime.now(UTC)
             readings = 0
@@ -89,7 +90,6 @@ def faust_main(
                         batch.add_alert(alert)
                     readings += 1
             await sink.write(batch)
-            consumed.value += len(values)
             committed.value += readings
 
     app.agent(topic, name="telemetry", concurrency=1)(

@@ -144,7 +144,9 @@ class VoltstreamTarget:
     def progress(self) -> Progress:
         """Messages consumed and readings committed, summed over the workers."""
         metrics = self.scrape()
-        consumed = sum(metric_sum(m, "voltstream_messages_consumed_total") for m in metrics)
+        # Taken off the broker by the agent (the broker-retention window counts these); the
+        # batch may still be processing or committing.
+        consumed = sum(metric_sum(m, "voltstream_messages_received_total") for m in metrics)
         committed = sum(metric_sum(m, "voltstream_readings_processed_total") for m in metrics)
         return Progress(int(consumed), int(committed))
 
@@ -163,6 +165,9 @@ class VoltstreamTarget:
             "voltstream_batch_readings_count",
         )
         out = {n: sum(metric_sum(m, n) for m in metrics) for n in names}
+        for phase in ("input", "process", "commit_wait"):
+            key = f'voltstream_agent_seconds_total{{phase="{phase}"}}'
+            out[key] = sum(m.get(key, 0.0) for m in metrics)
         for table in ("pack_telemetry", "pack_cells"):
             key = f'voltstream_rows_written_total{{table="{table}"}}'
             out[key] = sum(m.get(key, 0.0) for m in metrics)

@@ -13,7 +13,14 @@ class WorkerMetrics:
         self.registry = registry
         self.messages_consumed = Counter(
             "voltstream_messages_consumed",
-            "Kafka messages consumed from the telemetry topic.",
+            "Kafka messages consumed from the telemetry topic: committed and acked.",
+            ["topic"],
+            registry=registry,
+        )
+        self.messages_received = Counter(
+            "voltstream_messages_received",
+            "Kafka messages the agent took from the telemetry topic (consumed counts them "
+            "again once their batch is committed).",
             ["topic"],
             registry=registry,
         )
@@ -93,5 +100,13 @@ class WorkerMetrics:
             "voltstream_batch_readings",
             "Readings per flushed batch.",
             buckets=(1, 10, 50, 100, 500, 1000, 2500, 5000, 10000),
+            registry=registry,
+        )
+        self.agent_seconds = Counter(
+            "voltstream_agent_seconds",
+            "Wall-clock seconds of the telemetry agent by phase: input (waiting for the next "
+            "batch), process (decode, analytics, rows), commit_wait (waiting for the previous "
+            "batch's commit).",
+            ["phase"],
             registry=registry,
         )

@@ -119,6 +119,9 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
     # The /metrics endpoint of the running worker moved with the data.
     assert metrics["voltstream_worker_ready"] == 1.0
     assert metric_sum(metrics, "voltstream_messages_consumed_total") == total
+    assert metric_sum(metrics, "voltstream_messages_received_total") == total
+    assert metrics['voltstream_agent_seconds_total{phase="process"}'] > 0
+    assert metrics['voltstream_agent_seconds_total{phase="input"}'] > 0
     assert metrics['voltstream_rows_written_total{table="pack_telemetry"}'] == len(expected)
     assert metric_sum(metrics, "voltstream_dead_letters_total") == len(bad) + 1
     assert metrics['voltstream_dead_letters_total{reason="key_mismatch"}'] == 1
