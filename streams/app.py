@@ -28,9 +28,6 @@ from voltstream.settings import KafkaSettings, Settings
 logger = logging.getLogger(__name__)
 
 STATE_TABLE = "vehicle-state"
-#: How long the agent processes before it yields to the event loop (so the commit in flight,
-#: the consumer and the timers keep moving while a batch is processed).
-_TURN_S = 0.001
 
 
 def broker_credentials(
@@ -198,7 +195,9 @@ class TelemetryWorker:
         are encoded with it. Its commit (rows, then alerts and dead letters, then changelog,
         then acks) runs as a task, and at most one commit is in flight: the next batch waits
         for it before starting its own. Acks therefore stay in offset order and only follow a
-        committed write, while the database round trip overlaps the next batch's CPU work.
+        committed write, while the commit's round trips run as the next batch is being taken
+        (the agent does not yield while it processes a batch: yielding every millisecond to
+        push the commit along raised p99 latency from 0.8 s to 1.2-1.6 s in the load test).
         """
         pipeline = self.settings.pipeline
         events: Sequence[EventT[bytes]]
@@ -222,16 +221,10 @@ class TelemetryWorker:
                     plan = FlushPlan()
                     ingested_at = datetime.now(UTC)
                     process = self.processor.process
-                    turn = started + _TURN_S
                     for event in events:
                         m = event.message
                         position = SourcePosition(m.topic, m.partition, m.offset, m.timestamp)
                         process(SourceMessage(m.key, m.value or b"", position), plan, ingested_at)
-                        if clock() >= turn:
-                            # Let the commit in flight take its next I/O step (each statement
-                            # of the write needs the event loop).
-                            await asyncio.sleep(0)
-                            turn = clock() + _TURN_S
                     plan.states = self.store.drain()
                 processed = clock()
                 process_s.inc(processed - started)
