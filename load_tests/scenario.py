@@ -26,6 +26,7 @@ from load_tests.observe import (
     percentiles,
 )
 from load_tests.targets import (
+    FLUSH_READINGS,
     ChildTarget,
     Progress,
     Target,
@@ -121,7 +122,7 @@ def _child_config(scenario: Scenario, topology: Topology, workdir: Path) -> dict
         "readings_per_message": scenario.spec.readings_per_message,
         "kind": scenario.spec.kind,
         "workdir": str(workdir),
-        "take": max(1, 2_000 // scenario.spec.readings_per_message),
+        "take": max(1, FLUSH_READINGS // scenario.spec.readings_per_message),
         "within": 0.25,
     }
 

@@ -28,6 +28,11 @@ from voltstream.settings import KafkaSettings, Settings
 logger = logging.getLogger(__name__)
 
 STATE_TABLE = "vehicle-state"
+#: How long the agent processes a batch before it lets the event loop run once, so that the
+#: previous batch's commit (each of its statements needs the loop) keeps moving. Measured in
+#: the load test: 10 ms cut the wait for the previous commit by about 3x; 1 ms raised p99
+#: latency (0.8 s -> 1.2-1.6 s).
+_TURN_S = 0.01
 
 
 def broker_credentials(
@@ -196,8 +201,7 @@ class TelemetryWorker:
         then acks) runs as a task, and at most one commit is in flight: the next batch waits
         for it before starting its own. Acks therefore stay in offset order and only follow a
         committed write, while the commit's round trips run as the next batch is being taken
-        (the agent does not yield while it processes a batch: yielding every millisecond to
-        push the commit along raised p99 latency from 0.8 s to 1.2-1.6 s in the load test).
+        and, every `_TURN_S` of processing, in between.
         """
         pipeline = self.settings.pipeline
         events: Sequence[EventT[bytes]]
@@ -221,10 +225,14 @@ class TelemetryWorker:
                     plan = FlushPlan()
                     ingested_at = datetime.now(UTC)
                     process = self.processor.process
+                    turn = started + _TURN_S
                     for event in events:
                         m = event.message
                         position = SourcePosition(m.topic, m.partition, m.offset, m.timestamp)
                         process(SourceMessage(m.key, m.value or b"", position), plan, ingested_at)
+                        if clock() >= turn:
+                            await asyncio.sleep(0)
+                            turn = clock() + _TURN_S
                     plan.states = self.store.drain()
                 processed = clock()
                 process_s.inc(processed - started)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-MESSAGES = 3_000
+MESSAGES = 9_000  # three worker batches (3,000 readings each): a sustained rate needs several
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
