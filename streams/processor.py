@@ -70,7 +70,6 @@ class FlushPlan:
     rows: RowBatch = field(default_factory=RowBatch)
     alerts: list[Alert] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    vehicles: set[str] = field(default_factory=set)
     message_timestamps: list[float] = field(default_factory=list)
     readings: Tally[str] = field(default_factory=Tally)
     states: list[DirtyState] = field(default_factory=list)
@@ -258,7 +257,6 @@ class TelemetryProcessor:
             )
             if rapid is not None:
                 self._emit(rapid, plan)
-        plan.vehicles.add(vehicle_id)
         rows.touch_vehicle(vehicle_id, reading.timestamp, make, model, chemistry, profile.name)
 
     def _cycles_closed(
@@ -316,7 +314,6 @@ class TelemetryProcessor:
             state = self._store.get(vehicle_id, partition)
             alert = state.check_offline(datetime.fromtimestamp(reference, UTC), period)
             self.offline.add(vehicle_id)
-            plan.vehicles.add(vehicle_id)
             last_time = datetime.fromtimestamp(last, UTC)
             plan.rows.mark_offline(vehicle_id, last_time)
             if alert is not None:
