@@ -149,9 +149,11 @@ class Runner:
         warmup: int,
         window: tuple[int, int],
         worker_env: tuple[tuple[str, str], ...] = (),
+        pin: bool = True,
     ) -> None:
         self.services = services
         self.worker_env = worker_env
+        self.pin = pin
         self.window = window
         self.warmup = warmup
         self.workdir = workdir
@@ -166,7 +168,10 @@ class Runner:
         self.index += 1
         prefix = f"{self.run_id}{self.index:02d}"
         scenario = replace(
-            scenario, spec=replace(scenario.spec, prefix=prefix), warmup_readings=self.warmup
+            scenario,
+            spec=replace(scenario.spec, prefix=prefix),
+            warmup_readings=self.warmup,
+            pin=self.pin,
         )
         if scenario.system == "voltstream":
             scenario = replace(scenario, worker_env=self.worker_env)
@@ -368,6 +373,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             sizes.warmup_readings,
             (int(args.window_mb * (1 << 20)), args.window_messages),
             args.worker_env,
+            pin=args.pin,
         )
         snap = FleetSpec(kind="snapshot", vehicles=sizes.vehicles, readings_per_message=k)
         sample = FleetSpec(kind="sample", vehicles=sizes.sample_vehicles, readings_per_message=1)
@@ -427,7 +433,14 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         single = replace(snap, readings_per_message=1)
         scenarios = [
             Scenario("raw-consume", "raw_consume", snap, sizes.raw_consume, sizes.max_s),
-            Scenario("raw-faust", "raw_faust", snap, sizes.raw_consume, sizes.max_s),
+            Scenario(
+                "raw-faust",
+                "raw_faust",
+                snap,
+                sizes.raw_consume,
+                sizes.max_s,
+                profile=args.profile,
+            ),
             Scenario(
                 "voltstream-2-workers",
                 "voltstream",
@@ -603,6 +616,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " (always done on the embedded one)",
     )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing step")
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="do not pin the processes under test to cores of their own (by default each gets"
+        " one and the generator, broker, database and observers share the rest, when a core is"
+        " left for them)",
+    )
     args = parser.parse_args(argv)
     pairs = [item.partition("=") for item in args.worker_env]
     if any(not key or not sep for key, sep, _ in pairs):

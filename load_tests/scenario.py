@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
+from load_tests.affinity import CorePlan
 from load_tests.faust_baseline import faust_main
 from load_tests.generator import FleetSpec, Generator, RunPlan
 from load_tests.observe import (
@@ -66,6 +67,8 @@ class Scenario:
     warmup_readings: int = 4_000
     shards: int = 1
     """Workers on independent topics/groups instead of one consumer group (see README)."""
+    pin: bool = True
+    """Each process under test on a core of its own, the harness on the rest (`CorePlan`)."""
 
 
 @dataclass
@@ -302,24 +305,32 @@ def _series(samples: Sequence[Sample], k: int, step_s: float = 0.5) -> dict[str,
     return {"t": t, "readings_per_s": rate, "lag_readings": lag}
 
 
-def postgres_cpu_s(database_url: str) -> float:
-    """CPU seconds used so far by the server's processes (postmaster and its children), when
-    the server runs on this machine; NaN when it does not."""
+def postmaster(database_url: str) -> "psutil.Process | None":
+    """The database server's postmaster process, when the server runs on this machine."""
     import psycopg
 
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
             row = conn.execute("SELECT pg_backend_pid()").fetchone()
             # Ask while connected: the backend exits with the connection.
-            postmaster = psutil.Process(int(row[0])).parent() if row else None
+            parent = psutil.Process(int(row[0])).parent() if row else None
     except (psycopg.Error, psutil.Error):
-        return math.nan
-    if postmaster is None or "postgres" not in postmaster.name():
+        return None
+    if parent is None or "postgres" not in parent.name():
+        return None
+    return parent
+
+
+def postgres_cpu_s(database_url: str) -> float:
+    """CPU seconds used so far by the server's processes (postmaster and its children), when
+    the server runs on this machine; NaN when it does not."""
+    server = postmaster(database_url)
+    if server is None:
         return math.nan
     try:
-        own = postmaster.cpu_times()  # children_*: backends that exited and were reaped
+        own = server.cpu_times()  # children_*: backends that exited and were reaped
         total: float = own.user + own.system + own.children_user + own.children_system
-        children = postmaster.children(recursive=True)
+        children = server.children(recursive=True)
     except psutil.Error:
         return math.nan
     for proc in children:
@@ -400,13 +411,32 @@ def run(
 def _measure(
     scenario: Scenario, services: Services, topology: Topology, target: Target, out_dir: Path
 ) -> Outcome:
-    """Start `target`, warm it up, drive the generator, observe, and summarise."""
-    spec = scenario.spec
+    """Start `target`, pin it to its cores, and measure it (`_drive`)."""
     outcome = Outcome(scenario)
     outcome.figures["load_average_before"] = os.getloadavg()[0]
     started_at = time.time()
     target.start()
     outcome.figures["startup_s"] = time.time() - started_at
+    server = postmaster(services.database_url)
+    cores = CorePlan([os.getpid(), *([server.pid] if server is not None else [])])
+    try:
+        if scenario.pin and cores.isolate(target.pids()):
+            outcome.figures["pinned_cores"] = sorted(cores.cores.values())
+        return _drive(scenario, services, topology, target, out_dir, outcome)
+    finally:
+        cores.release()
+
+
+def _drive(
+    scenario: Scenario,
+    services: Services,
+    topology: Topology,
+    target: Target,
+    out_dir: Path,
+    outcome: Outcome,
+) -> Outcome:
+    """Warm `target` up, drive the generator, observe, and summarise."""
+    spec = scenario.spec
     listener: AlertListener | None = None
     if scenario.alert_interval_s:
         listener = AlertListener(

@@ -2,7 +2,7 @@
 
 import multiprocessing
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,6 +91,9 @@ class Topology:
 FLUSH_READINGS = 3_000
 
 
+_PROGRESS = ("voltstream_messages_received_total", "voltstream_readings_processed_total")
+
+
 class VoltstreamTarget:
     """One or more `voltstream worker` processes in one consumer group."""
 
@@ -118,7 +121,7 @@ class VoltstreamTarget:
         ]
         self._count = workers
         self.workers: list[WorkerProcess] = []
-        self._last: list[dict[str, float]] = []
+        self._last: dict[tuple[str, ...], list[dict[str, float]]] = {}
 
     def start(self) -> None:
         """Start the workers one after the other, then wait until every one is ready."""
@@ -138,19 +141,22 @@ class VoltstreamTarget:
         """The worker processes."""
         return [w.pid for w in self.workers if w.alive()]
 
-    def scrape(self) -> list[dict[str, float]]:
-        """Every worker's metrics (the last good scrape of a worker that does not answer)."""
-        scraped = [w.scrape() for w in self.workers]
-        if len(self._last) != len(scraped):
-            self._last = [{} for _ in scraped]
+    def scrape(self, names: Sequence[str] = ()) -> list[dict[str, float]]:
+        """Every worker's metrics, or only the samples `names` (the last good scrape of a
+        worker that does not answer)."""
+        scraped = [w.scrape(names) for w in self.workers]
+        last = self._last.setdefault(tuple(names), [])
+        if len(last) != len(scraped):
+            last[:] = [{} for _ in scraped]
         for index, metrics in enumerate(scraped):
             if metrics:
-                self._last[index] = metrics
-        return self._last
+                last[index] = metrics
+        return last
 
     def progress(self) -> Progress:
         """Messages consumed and readings committed, summed over the workers."""
-        metrics = self.scrape()
+        # Only these two samples: a full scrape every 0.2 s costs the worker ~3 % of its CPU.
+        metrics = self.scrape(_PROGRESS)
         # Taken off the broker by the agent (the broker-retention window counts these); the
         # batch may still be processing or committing.
         consumed = sum(metric_sum(m, "voltstream_messages_received_total") for m in metrics)

@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -110,11 +111,14 @@ class WorkerProcess:
             f"worker not ready after {ready_timeout_s:.0f} s; see {log_path}"
         )
 
-    def scrape(self) -> dict[str, float]:
-        """Read the worker's /metrics; empty while it is not serving."""
+    def scrape(self, names: Sequence[str] = ()) -> dict[str, float]:
+        """Read the worker's /metrics (only the samples `names`, if given); empty while it is
+        not serving."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        if names:
+            url += "?" + urllib.parse.urlencode([("name[]", name) for name in names])
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http, loopback
                 body: bytes = response.read()
         except (urllib.error.URLError, OSError):
             return {}

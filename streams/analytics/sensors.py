@@ -2,12 +2,9 @@
 
 import base64
 import struct
-import sys
-from array import array
 from collections.abc import Sequence
 from itertools import compress
-from operator import eq
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import numpy as np
 
@@ -23,9 +20,6 @@ _T_NONE = -0x8000
 SensorState = list[Any]
 Counts = dict[int, int]
 
-_BYTEORDER: Final = sys.byteorder
-# Byte of a native 32-bit lane that holds its top bit (the flag byte of ``_equal_lanes``).
-_TOP_BYTE: Final = 3 if _BYTEORDER == "little" else 0
 # Shared "no counts": never mutated (every update builds new dicts), so it costs nothing per state.
 _NO_COUNTS: Final[Counts] = {}
 # Up to this many equal positions are located with bytes.find, more with one compress pass.
@@ -45,7 +39,7 @@ class StuckSensorTracker:
 
     The previous values are one ``bytes`` object (float32 voltages, then temperatures): a list
     would keep one float object per cell alive (~3 KB per 96-cell list). Per reading, both
-    channels are compared in a few C-level big-integer operations (see ``_equal_lanes``).
+    channels are compared in one numpy operation (see ``_equal_lanes``).
     """
 
     __slots__ = ("_i_prev", "_prev", "_t_counts", "_v_counts")
@@ -63,14 +57,8 @@ class StuckSensorTracker:
         temps: list[float],
         current: float | None,
         profile: CalibrationProfile,
-        *,
-        plain: bool = False,
     ) -> tuple[int, ...]:
-        """Feed one snapshot (``cell_values`` lists); returns ids of cells that look stuck.
-
-        ``plain``: the caller knows that no value is NaN or rounds to a float32 zero (e.g. from
-        the snapshot's statistics), which saves checking it here (see ``_equal_lanes``).
-        """
+        """Feed one snapshot (``cell_values`` lists); returns ids of cells that look stuck."""
         i_prev = self._i_prev
         moved = (
             current is not None
@@ -81,14 +69,13 @@ class StuckSensorTracker:
         n = len(volts)
         if len(temps) != n:
             raise ValueError("volts and temps must come from the same cells")
-        lanes = _LANES.get(n) or _lanes(n)
-        packed = lanes.packer.pack(*volts, *temps)
+        packed = (_PACKERS.get(n) or _packer(n)).pack(*volts, *temps)
         prev = self._prev
         self._prev = packed
         if prev is None or len(prev) != len(packed):
             v_counts = t_counts = _NO_COUNTS
         else:
-            equal = _equal_lanes(packed, prev, lanes, plain)
+            equal = _equal_lanes(packed, prev)
             v_counts = _advance(equal, 0, n, self._v_counts, moved)
             t_counts = _advance(equal, n, 2 * n, self._t_counts, False)
         self._v_counts = v_counts
@@ -126,63 +113,22 @@ class StuckSensorTracker:
         return tr
 
 
-class _Lanes(NamedTuple):
-    """Per cell count: the float32 packer of both channels and per-lane big-integer masks."""
-
-    packer: struct.Struct
-    low: int  # 0x7FFFFFFF in every 32-bit lane
-    top: int  # 0x80000000 in every lane
-    nan: int  # 0x007FFFFF in every lane: (bits & low) + nan has the top bit set iff NaN
+_PACKERS: dict[int, struct.Struct] = {}
+_F32: Final = np.dtype(np.float32)
 
 
-_LANES: dict[int, _Lanes] = {}
-# Flag byte of a lane (the byte holding its top bit) -> 1 if the lane is equal, else 0.
-_EQUAL: Final = bytes([1] * 0x80 + [0] * 0x80)
+def _packer(n: int) -> struct.Struct:
+    """Packs n voltages then n temperatures as native float32 (the C cast, as array("f"))."""
+    packer = _PACKERS[n] = struct.Struct(f"@{2 * n}f")
+    return packer
 
 
-def _lanes(n: int) -> _Lanes:
-    count = 2 * n
+def _equal_lanes(packed: bytes, prev: bytes) -> bytes:
+    """One byte per float32 of the two buffers: 1 where the values are equal, else 0.
 
-    def repeat(word: int) -> int:
-        return int.from_bytes(array("I", [word]).tobytes() * count, _BYTEORDER)
-
-    # Native "@f" is the same C cast as array("f") (standard sizes raise on overflow instead).
-    lanes = _Lanes(
-        struct.Struct(f"@{count}f"), repeat(0x7FFFFFFF), repeat(0x80000000), repeat(0x7FFFFF)
-    )
-    _LANES[n] = lanes
-    return lanes
-
-
-def _equal_lanes(packed: bytes, prev: bytes, lanes: _Lanes, plain: bool) -> bytes:
-    """One byte per float32 lane of the two buffers: 1 where the values are equal, else 0.
-
-    Bitwise equality of the lanes, found with SWAR arithmetic on the whole buffer as one
-    integer: a lane of ``x = a ^ b`` is non-zero iff ``((x & low) + low) | x`` has its top bit
-    set, and the addition cannot carry into the next lane. Bitwise and float equality differ
-    only for NaN (equal bits, unequal values) and zeros (0.0 == -0.0, unequal bits): unless the
-    caller says there are none (``plain``), a new value that is NaN or a float32 zero sends the
-    comparison to the slower float path.
+    A float comparison: NaN never equals anything, 0.0 equals -0.0.
     """
-    low = lanes.low
-    new = int.from_bytes(packed, _BYTEORDER)
-    if not plain:
-        top = lanes.top
-        mag = new & low
-        if ((mag + low) & top) != top or ((mag + lanes.nan) & top):
-            return _equal_values(packed, prev)
-    x = new ^ int.from_bytes(prev, _BYTEORDER)
-    x = ((x & low) + low) | x
-    return x.to_bytes(len(packed), _BYTEORDER)[_TOP_BYTE::4].translate(_EQUAL)
-
-
-def _equal_values(packed: bytes, prev: bytes) -> bytes:
-    """``_equal_lanes`` by float comparison (NaN never equal, 0.0 == -0.0)."""
-    cur = array("f")
-    cur.frombytes(packed)
-    old = array("f")
-    old.frombytes(prev)
-    return bytes(map(eq, cur, old))
+    return (np.frombuffer(packed, _F32) == np.frombuffer(prev, _F32)).tobytes()
 
 
 def _advance(equal: bytes, start: int, end: int, counts: Counts, moved: bool) -> Counts:

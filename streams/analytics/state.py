@@ -31,7 +31,6 @@ _HYSTERESIS_KINDS = frozenset(k.value for k in VALUE_HYSTERESIS)
 _FRESH_THERMAL = ThermalRateTracker().dump()
 _FRESH_FILTER = CapacityFilter().dump()
 _FRESH_SENSORS = StuckSensorTracker().dump()
-_TINY = 1e-38  # a double at least this far from 0 is a non-zero float32
 
 
 class StateDecodeError(StreamsError, ValueError):
@@ -225,13 +224,7 @@ class VehicleState:
                 sensors = self._sensors
                 if sensors is None:
                     sensors = self._sensors = StuckSensorTracker()
-                # No NaN (finite) and no value that is a float32 zero: see StuckSensorTracker.
-                plain = (
-                    stats.finite
-                    and (stats.v_min > _TINY or stats.v_max < -_TINY)
-                    and (stats.t_min > _TINY or stats.t_max < -_TINY)
-                )
-                stuck = sensors.update(cells, volts, temps, current, profile, plain=plain)
+                stuck = sensors.update(cells, volts, temps, current, profile)
             if soc is not None and current is not None:
                 obs = self._sessions.feed(t, soc, current, profile, pack_v)
                 if obs is not None:

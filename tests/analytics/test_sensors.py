@@ -103,17 +103,3 @@ def test_signed_zeros_are_equal_and_nan_never_is() -> None:
         )
         outs.append(tr.update(cl, volts, temps, 0.0, P))
     assert outs[-1] == (11,)
-
-
-def test_plain_hint_gives_the_same_counts() -> None:
-    rng = random.Random(10)
-    checked, hinted = StuckSensorTracker(), StuckSensorTracker()
-    for _ in range(P.stuck_voltage_readings + 2):
-        volts = [round(3.7 + rng.gauss(0, 0.0015), 4) for _ in range(96)]
-        temps = [round(30 + rng.gauss(0, 0.12), 2) for _ in range(96)]
-        volts[3] = 3.7001
-        cl = cells(volts, temps)
-        a = checked.update(cl, volts, temps, 0.0, P)
-        assert hinted.update(cl, volts, temps, 0.0, P, plain=True) == a
-        assert hinted.dump() == checked.dump()
-    assert a == (3,)
