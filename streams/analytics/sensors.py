@@ -128,7 +128,8 @@ def _equal_lanes(packed: bytes, prev: bytes) -> bytes:
 
     A float comparison: NaN never equals anything, 0.0 equals -0.0.
     """
-    return (np.frombuffer(packed, _F32) == np.frombuffer(prev, _F32)).tobytes()
+    equal: bytes = (np.frombuffer(packed, _F32) == np.frombuffer(prev, _F32)).tobytes()
+    return equal
 
 
 def _advance(equal: bytes, start: int, end: int, counts: Counts, moved: bool) -> Counts:
