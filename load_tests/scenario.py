@@ -36,6 +36,7 @@ from load_tests.targets import (
     naive_main,
     raw_consume_main,
 )
+from streams.app import STATE_TABLE
 from voltstream.services import Services
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class Scenario:
     """Workers on independent topics/groups instead of one consumer group (see README)."""
     pin: bool = True
     """Each process under test on a core of its own, the harness on the rest (`CorePlan`)."""
+    partitions: int | None = None
+    """Partitions of the scenario's topics; None: the broker's default (4 on the mock)."""
 
 
 @dataclass
@@ -95,20 +98,26 @@ class Outcome:
         }
 
 
-def ensure_topics(services: Services, topics: Sequence[str]) -> None:
-    """Make the topics exist (the mock cluster creates them on a metadata request)."""
+def ensure_topics(services: Services, topics: Sequence[str], partitions: int | None = None) -> None:
+    """Make the topics exist, with `partitions` partitions when given (on the embedded broker:
+    through the mock cluster's C API; otherwise it creates them on a metadata request)."""
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     if not services.embedded_kafka:
         admin = AdminClient({"bootstrap.servers": services.bootstrap_servers})
-        futures = admin.create_topics([NewTopic(t, 8, 1) for t in topics])
+        futures = admin.create_topics([NewTopic(t, partitions or 8, 1) for t in topics])
         for future in futures.values():
             try:
                 future.result(30)
             except Exception as exc:
                 logger.debug("create topic: %s", exc)
         return
+    if partitions is not None and partitions != services.partitions:
+        if services.broker is None or not services.broker.can_create_topics:
+            raise RuntimeError(f"the embedded broker cannot create {partitions}-partition topics")
+        for topic in topics:
+            services.broker.create_topic(topic, partitions)
     producer = Producer({"bootstrap.servers": services.bootstrap_servers, "log_level": 3})
     for topic in topics:
         producer.list_topics(topic, timeout=10)
@@ -385,7 +394,7 @@ def run(
         services.bootstrap_servers,
         services.database_url,
         f"{prefix}.",
-        services.partitions,
+        scenario.partitions or services.partitions,
         services.embedded_kafka,
         scenario.shards,
     )
@@ -398,8 +407,11 @@ def run(
                 topology.shard(i).telemetry,
                 topology.shard(i).alerts,
                 f"{topology.shard(i).prefix}battery.telemetry.dlq",
+                # The state table's changelog is co-partitioned with the input.
+                f"{topology.shard(i).group}-{STATE_TABLE}-changelog",
             )
         ],
+        scenario.partitions,
     )
     target = make_target(scenario, services, topology, workdir / scenario.name)
     try:
@@ -447,8 +459,10 @@ def _drive(
     base = _warm_up(scenario, target, topology)
     outcome.figures["warmup_readings"] = base.committed
     baseline_hist: dict[float, float] = {}
+    split_before: list[dict[str, int]] = []
     if isinstance(target, VoltstreamTarget):
         baseline_hist = target.histograms(LATENCY_HISTOGRAM)
+        split_before = target.split()
     plan = RunPlan(
         count=scenario.count,
         duration_s=scenario.duration_s,
@@ -504,6 +518,11 @@ def _drive(
         time.sleep(0.5)
         listener.halt()
     final = target.final()
+    if isinstance(target, VoltstreamTarget):
+        outcome.figures["per_worker"] = [
+            {"partitions": after["partitions"], "readings": after["readings"] - before["readings"]}
+            for before, after in zip(split_before, target.split(), strict=False)
+        ]
     hist: dict[float, float] = {}
     if isinstance(target, VoltstreamTarget):
         hist = diff_buckets(target.histograms(LATENCY_HISTOGRAM), baseline_hist)

@@ -92,6 +92,7 @@ FLUSH_READINGS = 3_000
 
 
 _PROGRESS = ("voltstream_messages_received_total", "voltstream_readings_processed_total")
+_SPLIT = ("voltstream_assigned_partitions", "voltstream_readings_processed_total")
 
 
 class VoltstreamTarget:
@@ -116,6 +117,11 @@ class VoltstreamTarget:
                 "VOLTSTREAM_TOPIC_PREFIX": topology.shard(i % topology.shards).prefix,
                 "VOLTSTREAM_APP_ID": topology.shard(i % topology.shards).group,
                 "VOLTSTREAM_FLUSH_MAX_MESSAGES": str(flush_messages),
+                **(
+                    {"VOLTSTREAM_TOPIC_PARTITIONS": str(topology.partitions)}
+                    if topology.partitions
+                    else {}
+                ),
             }
             for i in range(workers)
         ]
@@ -162,6 +168,16 @@ class VoltstreamTarget:
         consumed = sum(metric_sum(m, "voltstream_messages_received_total") for m in metrics)
         committed = sum(metric_sum(m, "voltstream_readings_processed_total") for m in metrics)
         return Progress(int(consumed), int(committed))
+
+    def split(self) -> list[dict[str, int]]:
+        """Per worker: input partitions owned and readings committed so far."""
+        return [
+            {
+                "partitions": int(metric_sum(m, "voltstream_assigned_partitions")),
+                "readings": int(metric_sum(m, "voltstream_readings_processed_total")),
+            }
+            for m in self.scrape(_SPLIT)
+        ]
 
     def final(self) -> dict[str, float]:
         """Totals of the counters that tell whether the run was clean."""

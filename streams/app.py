@@ -116,6 +116,7 @@ class TelemetryWorker:
             stream_buffer_maxsize=8_192,
             broker_max_poll_records=2_000,
             fetch_max_wait_ms=pipeline.fetch_max_wait_ms,
+            leader_sync_delay_s=pipeline.leader_sync_delay_s,
             table_standby_replicas=0,
             broker_session_timeout=pipeline.session_timeout_s,
             broker_heartbeat_interval=min(3.0, pipeline.session_timeout_s / 3),
@@ -322,6 +323,9 @@ class TelemetryWorker:
 
     async def _on_rebalanced(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         await self._ready()
+        name = self.telemetry_topic.get_topic_name()
+        owned = sum(1 for tp in self.app.consumer.assignment() if tp.topic == name)
+        self.metrics.assigned_partitions.labels(name).set(owned)
         self.metrics.ready.set(1)
 
     async def _on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:

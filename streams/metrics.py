@@ -91,6 +91,12 @@ class WorkerMetrics:
             "Readings older than the allowed lateness (stored, flagged, not folded into state).",
             registry=registry,
         )
+        self.assigned_partitions = Gauge(
+            "voltstream_assigned_partitions",
+            "Partitions of the topic this worker owns since the last rebalance.",
+            ["topic"],
+            registry=registry,
+        )
         self.ready = Gauge(
             "voltstream_worker_ready",
             "1 once the worker owns partitions and consumes, 0 while starting or rebalancing.",

@@ -1,8 +1,10 @@
 """Faust's `kafka://` (aiokafka) transport with a configurable consumer fetch wait."""
 
+import time
 from typing import Any, ClassVar
 
 import faust
+from faust.assignor.partition_assignor import PartitionAssignor
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TransportT
 
@@ -34,12 +36,37 @@ class Transport(driver.Transport):
     Consumer: ClassVar[type[Any]] = _Consumer
 
 
-class App(faust.App):
-    """A Faust app that uses `Transport` for its consumer."""
+class Assignor(PartitionAssignor):
+    """Faust's assignor; as leader of a group of several, it first waits `leader_sync_delay_s`.
 
-    def __init__(self, *args: Any, fetch_max_wait_ms: int = 100, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    A group leader sends its SyncGroup request with everybody's assignment; librdkafka's mock
+    cluster then answers the members that have already synced and rejects (INVALID_REQUEST)
+    any that sync later, so such a member never gets partitions. Waiting before the
+    assignment lets the others' requests arrive first. Runs on the consumer thread, during a
+    rebalance only.
+    """
+
+    def assign(self, cluster: Any, member_metadata: Any) -> Any:
+        """Faust's assignment, after the configured wait when there are other members."""
+        delay: float = self.app.conf.voltstream_leader_sync_delay_s
+        if delay and len(member_metadata) > 1:
+            time.sleep(delay)
+        return super().assign(cluster, member_metadata)
+
+
+class App(faust.App):
+    """A Faust app that uses `Transport` for its consumer and `Assignor` for rebalances."""
+
+    def __init__(
+        self,
+        *args: Any,
+        fetch_max_wait_ms: int = 100,
+        leader_sync_delay_s: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, PartitionAssignor=Assignor, **kwargs)
         self.conf.voltstream_fetch_max_wait_ms = fetch_max_wait_ms
+        self.conf.voltstream_leader_sync_delay_s = leader_sync_delay_s
 
     def _new_transport(self) -> TransportT:
         return Transport(self.conf.broker_consumer, self)

@@ -3,7 +3,7 @@
 import contextlib
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voltstream.embedded.kafka import MOCK_TOPIC_PARTITIONS, EmbeddedKafka
@@ -19,6 +19,8 @@ class Services:
     database_url: str
     embedded_kafka: bool
     embedded_postgres: bool
+    broker: EmbeddedKafka | None = field(default=None, compare=False, repr=False)
+    """The embedded broker, when it is one (to create topics with other partition counts)."""
 
     def worker_env(self) -> dict[str, str]:
         """Environment variables that point a worker process at these services."""
@@ -26,6 +28,7 @@ class Services:
         if self.embedded_kafka:
             env["VOLTSTREAM_TOPIC_DECLARE"] = "false"
             env["VOLTSTREAM_TOPIC_PARTITIONS"] = str(MOCK_TOPIC_PARTITIONS)
+            env["VOLTSTREAM_LEADER_SYNC_DELAY_S"] = "1.0"
         return env
 
     @property
@@ -43,6 +46,7 @@ def provision(
 ) -> Services:
     """Start whatever is not configured; everything started is stopped when `stack` closes."""
     embedded_kafka = not bootstrap_servers
+    broker: EmbeddedKafka | None = None
     if embedded_kafka:
         broker = stack.enter_context(EmbeddedKafka())
         bootstrap_servers = broker.bootstrap_servers
@@ -55,4 +59,4 @@ def provision(
         database_url = server.url
     assert bootstrap_servers is not None
     assert database_url is not None
-    return Services(bootstrap_servers, database_url, embedded_kafka, embedded_pg)
+    return Services(bootstrap_servers, database_url, embedded_kafka, embedded_pg, broker)

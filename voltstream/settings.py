@@ -143,6 +143,15 @@ class PipelineSettings(BaseSettings):
     table_partitions: int | None = Field(
         default=None, description="Partitions of the state changelog; default: the input's."
     )
+    leader_sync_delay_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="As consumer-group leader of a group of several workers, wait this long "
+        "before sending the assignment, so the other members' SyncGroup requests arrive first "
+        "(librdkafka's mock cluster rejects a member that syncs after the leader; a real "
+        "broker does not need it).",
+    )
     gc_threshold: int = Field(
         default=20_000,
         ge=0,

@@ -25,6 +25,14 @@ def _count(url: str, sql: str) -> int:
     return int(row[0])
 
 
+def _partitions(env: dict[str, str], name: str) -> int:
+    from confluent_kafka import Producer
+
+    topic = _topic(env, name)
+    producer = Producer({"bootstrap.servers": env["KAFKA_BOOTSTRAP_SERVERS"], "log_level": 3})
+    return len(producer.list_topics(topic, timeout=10).topics[topic].partitions)
+
+
 def _topic(env: dict[str, str], name: str) -> str:
     return env["VOLTSTREAM_TOPIC_PREFIX"] + name
 
@@ -118,6 +126,10 @@ def test_valid_duplicate_out_of_order_and_bad_messages(
         metrics = worker.scrape()
     # The /metrics endpoint of the running worker moved with the data.
     assert metrics["voltstream_worker_ready"] == 1.0
+    # The only worker of its group owns every partition of the input.
+    assert metric_sum(metrics, "voltstream_assigned_partitions") == _partitions(
+        pipeline_env, "battery.telemetry"
+    )
     assert metric_sum(metrics, "voltstream_messages_consumed_total") == total
     assert metric_sum(metrics, "voltstream_messages_received_total") == total
     assert metrics['voltstream_agent_seconds_total{phase="process"}'] > 0
