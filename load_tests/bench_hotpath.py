@@ -23,9 +23,9 @@ from schemas.telemetry import TelemetryBatch
 from streams.analytics.state import VehicleState
 from streams.dlq import SourcePosition
 from streams.processor import FlushPlan, SourceMessage, TelemetryProcessor
+from streams.runner import tune_gc
 from streams.sink.copy import encode_rows
 from streams.sink.tables import TABLES
-from streams.runner import tune_gc
 from streams.statestore import StateStore
 from voltstream.settings import PipelineSettings
 

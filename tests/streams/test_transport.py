@@ -1,9 +1,8 @@
 """The app's assignor: as leader of a group of several, it waits before assigning."""
 
+import time
 from types import SimpleNamespace
 from typing import Any
-
-import time
 
 import pytest
 from faust.assignor.partition_assignor import PartitionAssignor
