@@ -112,7 +112,14 @@ class PipelineSettings(BaseSettings):
 
     app_id: str = "voltstream"
     profile: str | None = Field(default=None, description="Calibration profile name override.")
-    flush_interval_s: float = Field(default=0.25, gt=0)
+    flush_interval_s: float = Field(
+        default=0.1,
+        gt=0,
+        description="How long a batch waits to fill once the previous one is processed "
+        "(messages arriving meanwhile are already queued). In the load test at 80 % of the "
+        "maximum rate, 0.1 s gave p99 produce -> row 0.79-0.90 s against 0.96-1.62 s with "
+        "0.25 s, at the same maximum throughput.",
+    )
     flush_max_messages: int = Field(default=2_000, ge=1, description="Messages per flush.")
     alert_min_severity: Literal["info", "warning", "major", "critical"] = Field(
         default="warning", description="Alerts at or above this go to the alerts topic."
