@@ -21,6 +21,7 @@ import orjson
 from load_tests import brokerlat, memory, rawcopy, report
 from load_tests.generator import FleetSpec
 from load_tests.scenario import Outcome, Scenario, run
+from load_tests.targets import FLUSH_READINGS
 from voltstream.services import Services, provision
 
 logger = logging.getLogger("load_tests")
@@ -152,7 +153,9 @@ class Runner:
         window: tuple[int, int],
         worker_env: tuple[tuple[str, str], ...] = (),
         pin: bool = True,
+        flush_readings: int = FLUSH_READINGS,
     ) -> None:
+        self.flush_readings = flush_readings
         self.services = services
         self.worker_env = worker_env
         self.pin = pin
@@ -174,6 +177,7 @@ class Runner:
             spec=replace(scenario.spec, prefix=prefix),
             warmup_readings=self.warmup,
             pin=self.pin,
+            flush_readings=self.flush_readings,
         )
         if scenario.system == "voltstream":
             scenario = replace(scenario, worker_env=self.worker_env)
@@ -391,6 +395,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             (int(args.window_mb * (1 << 20)), args.window_messages),
             args.worker_env,
             pin=args.pin,
+            flush_readings=args.flush_readings,
         )
         snap = FleetSpec(kind="snapshot", vehicles=sizes.vehicles, readings_per_message=k)
         sample = FleetSpec(kind="sample", vehicles=sizes.sample_vehicles, readings_per_message=1)
@@ -634,6 +639,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " (always done on the embedded one)",
     )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing step")
+    parser.add_argument(
+        "--flush-readings",
+        type=int,
+        default=FLUSH_READINGS,
+        help=f"readings per batch of the worker and the Faust baselines (default {FLUSH_READINGS})",
+    )
     parser.add_argument(
         "--no-pin",
         dest="pin",

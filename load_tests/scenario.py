@@ -72,6 +72,8 @@ class Scenario:
     """Each process under test on a core of its own, the harness on the rest (`CorePlan`)."""
     partitions: int | None = None
     """Partitions of the scenario's topics; None: the broker's default (4 on the mock)."""
+    flush_readings: int = FLUSH_READINGS
+    """Readings per batch of the worker and of the Faust baselines' take()."""
 
 
 @dataclass
@@ -134,7 +136,7 @@ def _child_config(scenario: Scenario, topology: Topology, workdir: Path) -> dict
         "readings_per_message": scenario.spec.readings_per_message,
         "kind": scenario.spec.kind,
         "workdir": str(workdir),
-        "take": max(1, FLUSH_READINGS // scenario.spec.readings_per_message),
+        "take": max(1, scenario.flush_readings // scenario.spec.readings_per_message),
         "within": 0.25,
     }
 
@@ -150,6 +152,7 @@ def make_target(
             workers=scenario.workers,
             workdir=workdir,
             readings_per_message=scenario.spec.readings_per_message,
+            flush_readings=scenario.flush_readings,
         )
     main = {
         "raw_consume": raw_consume_main,

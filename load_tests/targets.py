@@ -107,10 +107,11 @@ class VoltstreamTarget:
         workdir: Path,
         readings_per_message: int,
         name: str = "voltstream",
+        flush_readings: int = FLUSH_READINGS,
     ) -> None:
         self.name = name
         self._workdir = workdir
-        flush_messages = max(1, FLUSH_READINGS // readings_per_message)
+        flush_messages = max(1, flush_readings // readings_per_message)
         self._envs = [
             {
                 **worker_env,
