@@ -1,4 +1,4 @@
-"""Faust's `kafka://` (aiokafka) transport with a configurable fetch wait, and the app's assignor."""
+"""Faust's `kafka://` (aiokafka) transport with a set fetch wait, and the app's assignor."""
 
 import time
 from typing import Any, ClassVar
