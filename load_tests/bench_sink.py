@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 import uuid
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -161,13 +162,22 @@ def run_write_row(url: str, batches: list[RowBatch], binary: bool) -> float:
     fmt = " (FORMAT BINARY)" if binary else ""
     telemetry_copy = f"COPY pack_telemetry ({PACK_TELEMETRY.column_list}) FROM STDIN{fmt}"
     cells_copy = f"COPY pack_cells ({PACK_CELLS.column_list}) FROM STDIN{fmt}"
+    # psycopg adapts lists, not the sink's float32 arrays: converted before the clock starts.
+    plain = [
+        (
+            batch.rows("pack_telemetry"),
+            [tuple(list(v) if isinstance(v, array) else v for v in row) for row in cells],
+        )
+        for batch in batches
+        for cells in [batch.rows("pack_cells")]
+    ]
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
-        for batch in batches:
+        for telemetry, cells in plain:
             with conn.transaction(), conn.cursor() as cur:
                 for sql, types, rows in (
-                    (telemetry_copy, TELEMETRY_TYPES, batch.rows("pack_telemetry")),
-                    (cells_copy, CELLS_TYPES, batch.rows("pack_cells")),
+                    (telemetry_copy, TELEMETRY_TYPES, telemetry),
+                    (cells_copy, CELLS_TYPES, cells),
                 ):
                     with cur.copy(sql.encode()) as copy:
                         if binary:

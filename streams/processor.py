@@ -220,7 +220,13 @@ class TelemetryProcessor:
             stats = outcome.stats
             assert stats is not None, "a validated snapshot has cells"
             rows.add_snapshot(
-                reading, stats, outcome.late, ingested_at, outcome.volts, outcome.temps
+                reading,
+                stats,
+                outcome.late,
+                ingested_at,
+                outcome.volts,
+                outcome.temps,
+                outcome.packed32,
             )
             make, model, chemistry = reading.make, reading.model, reading.chemistry
         else:

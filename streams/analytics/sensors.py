@@ -57,8 +57,13 @@ class StuckSensorTracker:
         temps: list[float],
         current: float | None,
         profile: CalibrationProfile,
+        packed: bytes | None = None,
     ) -> tuple[int, ...]:
-        """Feed one snapshot (``cell_values`` lists); returns ids of cells that look stuck."""
+        """Feed one snapshot (``cell_values`` lists); returns ids of cells that look stuck.
+
+        ``packed`` is the values as native float32, volts then temps (``stats.summarize``),
+        when the caller has them; otherwise they are packed here.
+        """
         i_prev = self._i_prev
         moved = (
             current is not None
@@ -69,7 +74,8 @@ class StuckSensorTracker:
         n = len(volts)
         if len(temps) != n:
             raise ValueError("volts and temps must come from the same cells")
-        packed = (_PACKERS.get(n) or _packer(n)).pack(*volts, *temps)
+        if packed is None or len(packed) != 8 * n:
+            packed = (_PACKERS.get(n) or _packer(n)).pack(*volts, *temps)
         prev = self._prev
         self._prev = packed
         if prev is None or len(prev) != len(packed):

@@ -19,7 +19,7 @@ from streams.analytics.fusion import CapacityFilter, fuse
 from streams.analytics.profiles import CalibrationProfile
 from streams.analytics.sensors import StuckSensorTracker
 from streams.analytics.soh import NOT_ESTIMABLE, soh_percent
-from streams.analytics.stats import PackStats, cell_values, stats_from_values
+from streams.analytics.stats import PackStats, cell_values, summarize
 from streams.analytics.thermal import ThermalRateTracker
 from streams.analytics.timeutil import from_us, to_us
 from streams.errors import StreamsError
@@ -46,7 +46,8 @@ class Outcome(NamedTuple):
     ``cycles`` holds the discharge session this reading closed, if any (see ``discharge``).
     ``volts`` / ``temps`` are the snapshot's cell voltages / temperatures by position (as from
     ``stats.cell_values``), so a row builder need not read them off the cells again; empty for
-    pack samples and snapshots without cells.
+    pack samples and snapshots without cells. ``packed32`` is the same values as native float32
+    bytes, volts then temps (see ``stats.summarize``; None when some value is not finite).
     """
 
     stats: PackStats | None
@@ -59,6 +60,7 @@ class Outcome(NamedTuple):
     # NamedTuple fields, not class attributes: the shared default is never mutated here.
     volts: list[float] = []  # noqa: RUF012
     temps: list[float] = []  # noqa: RUF012
+    packed32: bytes | None = None
 
 
 def _outcome(fields: tuple[Any, ...]) -> Outcome:
@@ -165,13 +167,16 @@ class VehicleState:
         if snapshot is not None and snapshot.cells:
             cells = snapshot.cells
             volts, temps = cell_values(cells)
-            stats = stats_from_values(cells, volts, temps)
+            stats, packed32 = summarize(cells, volts, temps)
         else:
             volts = []
             temps = []
+            packed32 = None
         if last is not None and us < last - int(profile.allowed_lateness_s * 1e6):
             anomalies = detect(stats, reading, profile, 0.0, soh_percent=self._soh)
-            return _outcome((stats, anomalies, [], None, self._cycles.efc, True, (), volts, temps))
+            return _outcome(
+                (stats, anomalies, [], None, self._cycles.efc, True, (), volts, temps, packed32)
+            )
         alerts: list[Alert] = []
         tracker = self._alerts
         if tracker is not None and tracker.has_offline:
@@ -224,7 +229,7 @@ class VehicleState:
                 sensors = self._sensors
                 if sensors is None:
                     sensors = self._sensors = StuckSensorTracker()
-                stuck = sensors.update(cells, volts, temps, current, profile)
+                stuck = sensors.update(cells, volts, temps, current, profile, packed32)
             if soc is not None and current is not None:
                 obs = self._sessions.feed(t, soc, current, profile, pack_v)
                 if obs is not None:
@@ -262,7 +267,18 @@ class VehicleState:
                 tracker.observe(self.vehicle_id, anomalies, at, profile, held=held, stats=stats)
             )
         return _outcome(
-            (stats, anomalies, alerts, health, self._cycles.efc, False, cycles, volts, temps)
+            (
+                stats,
+                anomalies,
+                alerts,
+                health,
+                self._cycles.efc,
+                False,
+                cycles,
+                volts,
+                temps,
+                packed32,
+            )
         )
 
     # ------------------------------------------------------------------ health

@@ -50,7 +50,18 @@ def cell_values(cells: Sequence[CellReading]) -> tuple[list[float], list[float]]
 def stats_from_values(
     cells: Sequence[CellReading], volts: list[float], temps: list[float]
 ) -> PackStats:
-    """Statistics from ``cell_values`` output.
+    """Statistics from ``cell_values`` output."""
+    return summarize(cells, volts, temps)[0]
+
+
+def summarize(
+    cells: Sequence[CellReading], volts: list[float], temps: list[float]
+) -> tuple[PackStats, bytes | None]:
+    """Statistics from ``cell_values`` output, and the values as native float32.
+
+    The float32 bytes (the voltages, then the temperatures, each rounded to nearest as a C cast
+    rounds) are what the stuck-sensor tracker compares and what the real[] columns store, so
+    neither packs the values again; they are None when some value is NaN/inf.
 
     The sums run in C (``sum``); the positions of the extremes come from one numpy
     argmin/argmax over both channels packed as doubles, the same first-occurrence positions as
@@ -62,14 +73,16 @@ def stats_from_values(
     v_sum = sum(volts)
     t_sum = sum(temps)
     if not (v_sum - v_sum == 0.0 and t_sum - t_sum == 0.0) or len(temps) != n:
-        return _finite_stats(cells)
+        return _finite_stats(cells), None
     pack = _PAIR_PACKERS.get(n) or _pair_packer(n)
-    both = _frombuffer(pack(*volts, *temps)).reshape(2, n)
+    both = _frombuffer(pack(*volts, *temps))
+    packed32: bytes = both.astype(_F32).tobytes()
+    both = both.reshape(2, n)
     v_lo, t_lo = both.argmin(1).tolist()
     v_hi, t_hi = both.argmax(1).tolist()
     v_min = volts[v_lo]
     v_max = volts[v_hi]
-    return _new(
+    stats = _new(
         PackStats,
         (
             n,
@@ -88,8 +101,10 @@ def stats_from_values(
             True,
         ),
     )
+    return stats, packed32
 
 
+_F32 = np.dtype(np.float32)
 _PAIR_PACKERS: dict[int, Callable[..., bytes]] = {}
 _frombuffer = functools.partial(np.frombuffer, dtype=np.float64)
 

@@ -5,7 +5,7 @@ import random
 from schemas.telemetry import CellReading
 from streams.analytics.profiles import DEFAULT_PROFILE
 from streams.analytics.sensors import StuckSensorTracker
-from streams.analytics.stats import cell_values
+from streams.analytics.stats import cell_values, summarize
 from tests.analytics.helpers import cells
 
 P = DEFAULT_PROFILE
@@ -103,3 +103,20 @@ def test_signed_zeros_are_equal_and_nan_never_is() -> None:
         )
         outs.append(tr.update(cl, volts, temps, 0.0, P))
     assert outs[-1] == (11,)
+
+
+def test_values_packed_by_the_caller_give_the_same_verdicts() -> None:
+    rng_a, rng_b = random.Random(7), random.Random(7)
+    own, given = StuckSensorTracker(), StuckSensorTracker()
+    for _ in range(P.stuck_voltage_readings + 2):
+        volts = [round(3.7 + rng_a.gauss(0, 0.0015), 4) for _ in range(96)]
+        temps = [round(30 + rng_a.gauss(0, 0.12), 2) for _ in range(96)]
+        volts[5], temps[9] = 3.7001, 31.5
+        rng_b.random()
+        cl = cells(volts, temps)
+        vs, ts = cell_values(cl)
+        _, packed = summarize(cl, vs, ts)
+        assert packed is not None
+        assert own.update(cl, vs, ts, 0.0, P) == given.update(cl, vs, ts, 0.0, P, packed)
+    assert own.dump() == given.dump()
+    assert own.update(cl, vs, ts, 0.0, P) == (5, 9)

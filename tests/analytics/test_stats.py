@@ -1,9 +1,13 @@
 """Pack statistics."""
 
+import math
+import struct
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.analytics.stats import cell_stats, pack_stats
+from schemas.telemetry import CellReading
+from streams.analytics.stats import cell_stats, pack_stats, summarize
 from tests.analytics.helpers import cells, snapshot
 
 
@@ -43,3 +47,28 @@ def test_order_independent(values: list[tuple[float, float]], rnd: object) -> No
         b.t_max,
     )
     assert abs(a.v_mean - b.v_mean) < 1e-9
+
+
+@given(st.lists(st.tuples(st.floats(0.0, 5.0), st.floats(-40, 125)), min_size=1, max_size=200))
+def test_summarize_packs_the_values_as_a_c_cast_to_float32(
+    values: list[tuple[float, float]],
+) -> None:
+    volts = [v for v, _ in values]
+    temps = [t for _, t in values]
+    cl = cells(volts, temps)
+    stats, packed = summarize(cl, volts, temps)
+    assert stats == cell_stats(cl)
+    assert packed == struct.pack(f"@{2 * len(values)}f", *volts, *temps)
+
+
+def test_summarize_packs_nothing_when_a_value_is_not_finite() -> None:
+    volts, temps = [3.7, math.nan], [25.0, 26.0]
+    # The models refuse NaN; the analytics still cope with it (cells built without validation).
+    cl = [
+        CellReading.model_construct(id=i, voltage=v, temperature=t)
+        for i, (v, t) in enumerate(zip(volts, temps, strict=True))
+    ]
+    stats, packed = summarize(cl, volts, temps)
+    assert packed is None
+    assert not stats.finite
+    assert (stats.v_min, stats.v_max) == (3.7, 3.7)

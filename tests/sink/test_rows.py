@@ -1,6 +1,7 @@
 """RowBatch: tuples in table column order, vehicle merging, counts and clearing."""
 
 import json
+import struct
 from array import array
 from datetime import timedelta
 from typing import Any
@@ -107,6 +108,19 @@ def test_given_cell_values_are_used_instead_of_the_cells() -> None:
     given, extracted, other = batch.rows(PACK_CELLS.name)
     assert given == extracted
     assert (other[3], other[4]) == (array("f", [1.0, 2.0, 3.0]), array("f", [4.0] * 3))
+
+
+def test_packed_float32_values_give_the_same_row() -> None:
+    batch = RowBatch()
+    snap = snapshot(cells=3)
+    volts = [c.voltage for c in snap.cells]
+    temps = [c.temperature for c in snap.cells]
+    packed = struct.pack("@6f", *volts, *temps)
+    batch.add_snapshot(snap, pack_stats(snap), False, T0, volts, temps, packed)
+    batch.add_snapshot(snap, pack_stats(snap), False, T0, volts, temps, packed[:-4])  # ignored
+    batch.add_snapshot(snap, pack_stats(snap), False, T0)
+    with_packed, short, plain = batch.rows(PACK_CELLS.name)
+    assert with_packed == short == plain
 
 
 def test_cell_values_of_another_length_are_refused_without_a_row() -> None:
