@@ -503,6 +503,18 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             if full
             else None,
             Scenario("faust-pydantic", "faust_pydantic", snap, sizes.faust_messages, sizes.faust_s),
+            Scenario(
+                "voltstream-ab",
+                "voltstream",
+                snap,
+                sizes.scaleout_messages,
+                sizes.max_s,
+                workers=2,
+                shards=2,
+                trees=(None, args.ab_tree),
+            )
+            if args.ab_tree is not None
+            else None,
         ]
         by_name = {s.name: s for s in scenarios if s is not None}
 
@@ -530,6 +542,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             "naive",
             "naive-samples",
             "faust-pydantic",
+            "voltstream-ab",
         ]
         steps = [
             (name, special.get(name) or scenario_step(name))
@@ -630,7 +643,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated steps: memory, raw-copy, broker-latency, raw-consume, raw-faust,"
         " voltstream-max,"
         " voltstream-paced, voltstream-2-workers, voltstream-single,"
-        " voltstream-samples, naive, naive-samples, faust-pydantic",
+        " voltstream-samples, naive, naive-samples, faust-pydantic, voltstream-ab",
     )
     parser.add_argument(
         "--truncate",
@@ -653,7 +666,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " one and the generator, broker, database and observers share the rest, when a core is"
         " left for them)",
     )
+    parser.add_argument(
+        "--ab-tree",
+        type=Path,
+        default=None,
+        help="paired A/B: run worker 0 from this tree and worker 1 from the tree at PATH (e.g."
+        " `git worktree add /tmp/base main`; same venv), side by side on their own shards of"
+        " the same load, and compare their CPU per reading (step voltstream-ab, the only one"
+        " unless --only is given)",
+    )
     args = parser.parse_args(argv)
+    if args.ab_tree is not None:
+        args.ab_tree = args.ab_tree.resolve()
+        if not (args.ab_tree / "streams" / "app.py").exists():
+            parser.error(f"--ab-tree {args.ab_tree} is not a voltstream source tree")
+        if args.only is None:
+            args.only = "voltstream-ab"
     pairs = [item.partition("=") for item in args.worker_env]
     if any(not key or not sep for key, sep, _ in pairs):
         parser.error("--worker-env takes KEY=VALUE")

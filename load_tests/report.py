@@ -156,9 +156,34 @@ def markdown(result: dict[str, Any]) -> str:
                 lines += ["", f"Main (event-loop) thread, all samples incl. idle: {shares}."]
             lines += ["", "Inclusive time in project code:", ""]
             lines += [f"- {p['percent']:.1f}% {p['frame']}" for p in prof["inclusive_project"][:15]]
+    for s in result["scenarios"]:
+        lines += _paired(s)
     for note in result.get("notes", []):
         lines += ["", f"Note: {note}"]
     return "\n".join(lines) + "\n"
+
+
+def _paired(scenario: dict[str, Any]) -> list[str]:
+    """The A/B table of a run whose workers ran different source trees side by side."""
+    workers = scenario.get("per_worker") or []
+    if len(workers) < 2 or all(w.get("tree") is None for w in workers):
+        return []
+    us = [1e6 * w["cpu_s"] / w["readings"] if w["readings"] else math.nan for w in workers]
+    lines = [
+        "",
+        f"Paired A/B ({scenario['name']}): each worker on its own shard of the same load, at the"
+        " same time, so both see the same machine. CPU per reading is the worker process's"
+        " user + system time over the measured part of the run.",
+        "",
+        "| worker | source tree | readings | CPU us / reading | vs worker 0 |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for index, (w, cost) in enumerate(zip(workers, us, strict=True)):
+        lines.append(
+            f"| {index} | {w.get('tree') or 'this tree'} | {w['readings']:,} | {_num(cost, 1)}"
+            f" | {_ratio(cost, us[0])} |"
+        )
+    return lines
 
 
 def _smooth(values: list[float], width: int = 4) -> list[float]:

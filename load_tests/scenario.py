@@ -74,6 +74,8 @@ class Scenario:
     """Partitions of the scenario's topics; None: the broker's default (4 on the mock)."""
     flush_readings: int = FLUSH_READINGS
     """Readings per batch of the worker and of the Faust baselines' take()."""
+    trees: tuple[Path | None, ...] = ()
+    """Source tree of each voltstream worker (None: this one), for a paired A/B run."""
 
 
 @dataclass
@@ -153,6 +155,7 @@ def make_target(
             workdir=workdir,
             readings_per_message=scenario.spec.readings_per_message,
             flush_readings=scenario.flush_readings,
+            trees=scenario.trees,
         )
     main = {
         "raw_consume": raw_consume_main,
@@ -462,7 +465,7 @@ def _drive(
     base = _warm_up(scenario, target, topology)
     outcome.figures["warmup_readings"] = base.committed
     baseline_hist: dict[float, float] = {}
-    split_before: list[dict[str, int]] = []
+    split_before: list[dict[str, float]] = []
     if isinstance(target, VoltstreamTarget):
         baseline_hist = target.histograms(LATENCY_HISTOGRAM)
         split_before = target.split()
@@ -523,8 +526,15 @@ def _drive(
     final = target.final()
     if isinstance(target, VoltstreamTarget):
         outcome.figures["per_worker"] = [
-            {"partitions": after["partitions"], "readings": after["readings"] - before["readings"]}
-            for before, after in zip(split_before, target.split(), strict=False)
+            {
+                "partitions": int(after["partitions"]),
+                "readings": int(after["readings"] - before["readings"]),
+                "cpu_s": after["cpu_s"] - before["cpu_s"],
+                "tree": None if tree is None else str(tree),
+            }
+            for before, after, tree in zip(
+                split_before, target.split(), target.trees(), strict=False
+            )
         ]
     hist: dict[float, float] = {}
     if isinstance(target, VoltstreamTarget):

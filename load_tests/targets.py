@@ -1,5 +1,6 @@
 """Systems under test: voltstream worker(s) and the baseline consumers, each in its own process."""
 
+import math
 import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -7,7 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import psutil  # type: ignore[import-untyped,unused-ignore]
+
 from voltstream.workerproc import WorkerProcess, metric_sum
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (NaN once it is gone)."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return math.nan
+    return float(times.user + times.system)
 
 
 @dataclass(frozen=True)
@@ -108,8 +120,10 @@ class VoltstreamTarget:
         readings_per_message: int,
         name: str = "voltstream",
         flush_readings: int = FLUSH_READINGS,
+        trees: Sequence[Path | None] = (),
     ) -> None:
         self.name = name
+        self._trees = [trees[i] if i < len(trees) else None for i in range(workers)]
         self._workdir = workdir
         flush_messages = max(1, flush_readings // readings_per_message)
         self._envs = [
@@ -134,7 +148,12 @@ class VoltstreamTarget:
         """Start the workers one after the other, then wait until every one is ready."""
         self._workdir.mkdir(parents=True, exist_ok=True)
         for index in range(self._count):
-            worker = WorkerProcess(self._envs[index], workdir=self._workdir, name=f"worker{index}")
+            worker = WorkerProcess(
+                self._envs[index],
+                workdir=self._workdir,
+                name=f"worker{index}",
+                cwd=self._trees[index],
+            )
             worker.start()
             self.workers.append(worker)
         deadline = time.monotonic() + 90
@@ -170,15 +189,20 @@ class VoltstreamTarget:
         committed = sum(metric_sum(m, "voltstream_readings_processed_total") for m in metrics)
         return Progress(int(consumed), int(committed))
 
-    def split(self) -> list[dict[str, int]]:
-        """Per worker: input partitions owned and readings committed so far."""
+    def split(self) -> list[dict[str, float]]:
+        """Per worker: input partitions owned, readings committed and CPU seconds so far."""
         return [
             {
                 "partitions": int(metric_sum(m, "voltstream_assigned_partitions")),
                 "readings": int(metric_sum(m, "voltstream_readings_processed_total")),
+                "cpu_s": _cpu_s(worker.pid) if worker.alive() else math.nan,
             }
-            for m in self.scrape(_SPLIT)
+            for m, worker in zip(self.scrape(_SPLIT), self.workers, strict=True)
         ]
+
+    def trees(self) -> list[Path | None]:
+        """The source tree each worker runs (None: this one)."""
+        return list(self._trees)
 
     def final(self) -> dict[str, float]:
         """Totals of the counters that tell whether the run was clean."""

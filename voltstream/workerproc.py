@@ -55,8 +55,11 @@ class WorkerProcess:
         name: str = "worker",
         log: IO[bytes] | None = None,
         log_level: str | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.metrics_port = free_port()
+        self._cwd = cwd
+        """Where the child starts: `python -m voltstream` imports the source tree found there."""
         self.workdir = workdir
         self.name = name
         self._env = {
@@ -94,6 +97,7 @@ class WorkerProcess:
                 "info" if self._log_level in ("DEBUG", "INFO") else "warn",
             ],
             env=self._env,
+            cwd=self._cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
