@@ -15,6 +15,7 @@ from schemas.telemetry import PackSnapshot, Reading
 from streams.analytics.discharge import DischargeCycle
 from streams.analytics.profiles import CalibrationProfile, UnknownProfileError, resolve_profile
 from streams.analytics.state import VehicleState
+from streams.analytics.stats import CellSummary, summarize_many
 from streams.clock import StreamClock
 from streams.dlq import DeadLetter, SourcePosition
 from streams.fastpath import FastDecoder
@@ -160,6 +161,7 @@ class TelemetryProcessor:
             return
         key = message.key.decode("utf-8", "replace") if message.key is not None else None
         index_readings = len(results) > 1
+        summaries = _summaries(results) if index_readings else None
         for index, result in enumerate(results):
             reading_index = index if index_readings else None
             if isinstance(result, SchemaError):
@@ -170,7 +172,15 @@ class TelemetryProcessor:
                 )
                 continue
             try:
-                self._process_reading(message, result, key, reading_index, plan, ingested_at)
+                self._process_reading(
+                    message,
+                    result,
+                    key,
+                    reading_index,
+                    plan,
+                    ingested_at,
+                    None if summaries is None else summaries[index],
+                )
             except Exception as exc:
                 logger.exception("processing failed on %s", message.position)
                 plan.dead(
@@ -185,6 +195,7 @@ class TelemetryProcessor:
         reading_index: int | None,
         plan: FlushPlan,
         ingested_at: datetime,
+        summary: CellSummary | None = None,
     ) -> None:
         vehicle_id = reading.vehicle_id
         if key != vehicle_id:
@@ -203,7 +214,7 @@ class TelemetryProcessor:
         partition = message.position.partition
         state = self._store.get(vehicle_id, partition)
         profile = self._profile_for(reading)
-        outcome = state.process(reading, profile)
+        outcome = state.process(reading, profile, summary)
         prediction = (
             self._cycles_closed(vehicle_id, state, profile, outcome.cycles, plan)
             if outcome.cycles
@@ -371,3 +382,22 @@ class TelemetryProcessor:
             reading_index=reading_index,
             vehicle_id=vehicle_id,
         )
+
+
+def _summaries(results: list[Reading | SchemaError]) -> list[CellSummary | None] | None:
+    """The cell summaries of a message's snapshots, computed together (``summarize_many``).
+
+    None when fewer than two readings are snapshots with cells, or when the batch fails: each
+    reading then summarizes its own cells, and an error lands in that reading's dead letter.
+    """
+    snapshots = [(i, r) for i, r in enumerate(results) if isinstance(r, PackSnapshot) and r.cells]
+    if len(snapshots) < 2:
+        return None
+    try:
+        summaries = summarize_many([snapshot.cells for _, snapshot in snapshots])
+    except Exception:  # recomputed per reading, which routes the error to a dead letter
+        return None
+    aligned: list[CellSummary | None] = [None] * len(results)
+    for (i, _), summary in zip(snapshots, summaries, strict=True):
+        aligned[i] = summary
+    return aligned

@@ -19,7 +19,7 @@ from streams.analytics.fusion import CapacityFilter, fuse
 from streams.analytics.profiles import CalibrationProfile
 from streams.analytics.sensors import StuckSensorTracker
 from streams.analytics.soh import NOT_ESTIMABLE, soh_percent
-from streams.analytics.stats import PackStats, cell_values, summarize
+from streams.analytics.stats import CellSummary, PackStats, cell_values, summarize
 from streams.analytics.thermal import ThermalRateTracker
 from streams.analytics.timeutil import from_us, to_us
 from streams.errors import StreamsError
@@ -150,8 +150,13 @@ class VehicleState:
         return self._soh
 
     # ------------------------------------------------------------------ hot path
-    def process(self, reading: Reading, profile: CalibrationProfile) -> Outcome:
+    def process(
+        self, reading: Reading, profile: CalibrationProfile, summary: CellSummary | None = None
+    ) -> Outcome:
         """Advance the rolling state by one reading (see ``Outcome``).
+
+        ``summary`` is the snapshot's ``stats.summarize_many`` result when the caller computed
+        it for several snapshots at once; otherwise the cells are summarized here.
 
         A reading older than the newest accepted one by more than ``allowed_lateness_s`` is
         *late*: only its stats/anomalies are computed. A reading within the lateness (or a
@@ -166,8 +171,11 @@ class VehicleState:
         snapshot = reading if isinstance(reading, PackSnapshot) else None
         if snapshot is not None and snapshot.cells:
             cells = snapshot.cells
-            volts, temps = cell_values(cells)
-            stats, packed32 = summarize(cells, volts, temps)
+            if summary is None:
+                volts, temps = cell_values(cells)
+                stats, packed32 = summarize(cells, volts, temps)
+            else:
+                volts, temps, stats, packed32 = summary
         else:
             volts = []
             temps = []

