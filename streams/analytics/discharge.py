@@ -5,18 +5,17 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from streams.analytics.profiles import CalibrationProfile
+from streams.analytics.rounding import round6
 from streams.analytics.timeutil import from_us
 
 # Serialized form of a tracker: flat list of numbers / None (see ``DischargeTracker.to_state``).
 DischargeState = list[Any]
 
-_SUM_DIGITS = 6
-# The sums behind the means (cell volts, amps, C*s) are rounded to 1e-6 as they are updated, so
-# the serialized session stays short (the state's 2 KB budget); rounding live, not at
-# serialization, keeps a restored tracker bit-identical to the live one. The Ah integrals are
-# integral is not rounded (a per-step bias would add up over thousands of samples); only its
-# values at the two SOC edges are, to 1 uAh, a one-off error of < 1e-8 of a pack's capacity.
-_EDGE_DIGITS = 6
+# The sums behind the means (cell volts, amps, C*s) are rounded to 1e-6 (`round6`) as they are
+# updated, so the serialized session stays short (the state's 2 KB budget); rounding live, not at
+# serialization, keeps a restored tracker bit-identical to the live one. The Ah integral is not
+# rounded (a per-step bias would add up over thousands of samples); only its values at the two
+# SOC edges are, to 1 uAh, a one-off error of < 1e-8 of a pack's capacity.
 
 MIN_LOAD_SAMPLES = 3
 """A discharge session with fewer points under load is a blip (e.g. a pre-conditioning burst) and
@@ -171,8 +170,8 @@ class DischargeTracker:
         self._ah = ah_before + inc
         if current <= -threshold:
             if soc != self._last_soc:
-                edge_ah = round(ah_before, _EDGE_DIGITS)
-                edge_inc = round(inc, _EDGE_DIGITS)
+                edge_ah = round6(ah_before)
+                edge_inc = round6(inc)
                 if self._e0_ah is None:
                     self._e0_ah = edge_ah
                     self._e0_inc = edge_inc
@@ -183,15 +182,13 @@ class DischargeTracker:
             else:
                 self._flat += 1
             self._n_load += 1
-            self._i_sum = round(self._i_sum - current, _SUM_DIGITS)
+            self._i_sum = round6(self._i_sum - current)
             if pack_v is not None:
-                self._v_sum = round(
-                    self._v_sum + pack_v / (cells or profile.series_cells), _SUM_DIGITS
-                )
+                self._v_sum = round6(self._v_sum + pack_v / (cells or profile.series_cells))
                 self._v_n += 1
             if not math.isnan(hottest_c):
                 self._t_max = max(self._t_max, hottest_c)
-                self._t_int = round(self._t_int + hottest_c * dt, _SUM_DIGITS)
+                self._t_int = round6(self._t_int + hottest_c * dt)
                 self._load_dt += dt
             self._load_end = off
             self._below = None
@@ -219,7 +216,7 @@ class DischargeTracker:
         self._active = True
         self._reset(t, soc, current)
         if pack_v is not None:
-            self._v_sum = round(pack_v / cells, _SUM_DIGITS)
+            self._v_sum = round6(pack_v / cells)
             self._v_n = 1
         self._t_max = -math.inf if math.isnan(hottest_c) else hottest_c
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from schemas.telemetry import CellReading, PackSnapshot
+from streams.analytics.rounding import round6
 from streams.errors import StreamsError
 
 
@@ -89,7 +90,7 @@ def summarize(
             v_min,
             v_max,
             v_sum / n,
-            round(v_max - v_min, 6),
+            round6(v_max - v_min),
             temps[t_lo],
             temps[t_hi],
             t_sum / n,
@@ -167,7 +168,7 @@ def summarize_many(snapshots: Sequence[Sequence[CellReading]]) -> list[CellSumma
                 v_min,
                 v_max,
                 v_sum / n,
-                round(v_max - v_min, 6),
+                round6(v_max - v_min),
                 temps[t_lo],
                 temps[t_hi],
                 t_sum / n,
@@ -227,7 +228,7 @@ def _finite_stats(cells: Sequence[CellReading]) -> PackStats:
         vmin,
         vmax,
         v_mean,
-        round(vmax - vmin, 6),
+        round6(vmax - vmin),
         tmin,
         tmax,
         t_mean,
