@@ -12,7 +12,12 @@ from voltstream.settings import DatabaseSettings
 
 def test_the_shipped_migrations_are_found_in_order() -> None:
     migrations = load_migrations()
-    assert [m.label for m in migrations] == ["0001_core", "0002_summaries", "0003_roles"]
+    assert [m.label for m in migrations] == [
+        "0001_core",
+        "0002_summaries",
+        "0003_roles",
+        "0004_summary_refresh",
+    ]
     assert (sql_directory() / "0001_core.sql").is_file()
     core = migrations[0]
     assert "create_hypertable" in core.timescale

@@ -11,7 +11,7 @@ from voltstream.db.files import load_migrations, sql_directory
 from voltstream.db.migrate import LOCK_KEY, migrate
 from voltstream.errors import MigrationError
 
-ALL = ["0001_core", "0002_summaries", "0003_roles"]
+ALL = ["0001_core", "0002_summaries", "0003_roles", "0004_summary_refresh"]
 TABLES = {
     "pack_telemetry",
     "pack_cells",
@@ -45,7 +45,12 @@ def test_migrate_twice_applies_nothing_the_second_time(empty_db: str) -> None:
             "SELECT version, name, mode FROM schema_migrations ORDER BY 1"
         ).fetchall()
     mode = "timescale" if first.timescale else "plain"
-    assert rows == [(1, "core", mode), (2, "summaries", mode), (3, "roles", mode)]
+    assert rows == [
+        (1, "core", mode),
+        (2, "summaries", mode),
+        (3, "roles", mode),
+        (4, "summary_refresh", mode),
+    ]
 
 
 def test_every_table_and_view_exists_in_either_mode(migrated_db: str) -> None:
@@ -157,7 +162,7 @@ def test_concurrent_migrators_serialise(empty_db: str) -> None:
     assert errors == []
     assert sorted(applied, key=len) == [[], ALL]
     with psycopg.connect(empty_db) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(ALL),)
 
 
 def test_unreachable_database_is_a_migration_error(tmp_path: Path) -> None:

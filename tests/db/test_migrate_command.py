@@ -17,7 +17,7 @@ def test_migrate_then_up_to_date(empty_db: str, capsys: pytest.CaptureFixture[st
     assert main(["migrate", "--database-url", empty_db]) == 0
     out = capsys.readouterr().out
     assert "applied 0001_core" in out
-    assert "3 migration(s) applied" in out
+    assert "4 migration(s) applied" in out
     assert main(["migrate", "--database-url", empty_db]) == 0
     assert "database is up to date" in capsys.readouterr().out
 

@@ -61,7 +61,16 @@ CREATE FUNCTION add_continuous_aggregate_policy(continuous_aggregate regclass,
                                                 timezone text DEFAULT NULL)
 RETURNS integer LANGUAGE sql AS $$
     INSERT INTO ts_calls VALUES ('add_continuous_aggregate_policy', continuous_aggregate::text,
-                                 schedule_interval || ' ' || if_not_exists) RETURNING 1
+                                 coalesce(start_offset::text, 'NULL') || ' ' || end_offset
+                                 || ' ' || schedule_interval || ' ' || if_not_exists)
+    RETURNING 1
+$$;
+CREATE FUNCTION remove_continuous_aggregate_policy(continuous_aggregate regclass,
+                                                   if_not_exists boolean DEFAULT false,
+                                                   if_exists boolean DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO ts_calls VALUES ('remove_continuous_aggregate_policy',
+                                 continuous_aggregate::text, if_exists::text)
 $$;
 CREATE FUNCTION time_bucket(bucket_width interval, ts timestamptz)
 RETURNS timestamptz LANGUAGE sql IMMUTABLE
@@ -125,9 +134,22 @@ def test_timescale_companions_match_the_documented_api(
     assert {a for f, _, a in calls if f == "add_retention_policy"} == {"90 days true"}
     assert sorted(r for f, r, _ in calls if f == "add_compression_policy") == sorted(compressed)
     assert {a for f, _, a in calls if f == "add_compression_policy"} == {"3 days true"}
-    assert sorted(r for f, r, _ in calls if f == "add_continuous_aggregate_policy") == [
-        "pack_telemetry_daily",
-        "pack_telemetry_hourly",
+    # 0002's windowed refresh policies, replaced by 0004's open-ended ones.
+    assert sorted((f, r, a) for f, r, a in calls if f.endswith("_continuous_aggregate_policy")) == [
+        (
+            "add_continuous_aggregate_policy",
+            "pack_telemetry_daily",
+            "7 days 01:00:00 00:05:00 true",
+        ),
+        ("add_continuous_aggregate_policy", "pack_telemetry_daily", "NULL 01:00:00 00:05:00 true"),
+        (
+            "add_continuous_aggregate_policy",
+            "pack_telemetry_hourly",
+            "3 days 01:00:00 00:05:00 true",
+        ),
+        ("add_continuous_aggregate_policy", "pack_telemetry_hourly", "NULL 01:00:00 00:05:00 true"),
+        ("remove_continuous_aggregate_policy", "pack_telemetry_daily", "true"),
+        ("remove_continuous_aggregate_policy", "pack_telemetry_hourly", "true"),
     ]
     assert sorted(caggs) == ["pack_telemetry_daily", "pack_telemetry_hourly"]
 

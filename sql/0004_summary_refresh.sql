@@ -1,0 +1,3 @@
+-- 0004 summary refresh: the refresh policies of the continuous aggregates cover all of time.
+-- TimescaleDB-only (0004_summary_refresh.timescale.sql); nothing changes in plain mode, where
+-- the summaries are views.
