@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from load_tests import brokerlat, memory, rawcopy, report
+from load_tests import brokerlat, memory, rawcopy, report, yardstick
 from load_tests.generator import FleetSpec
 from load_tests.scenario import Outcome, Scenario, run
 from load_tests.targets import FLUSH_READINGS
@@ -123,19 +123,35 @@ def _truncate(url: str) -> None:
 
 
 def _storage(url: str) -> dict[str, dict[str, float]]:
+    """Bytes per stored row of the two snapshot tables (heap + indexes + TOAST, after VACUUM).
+
+    A hypertable's parent holds no rows, so TimescaleDB's `hypertable_size` (every chunk,
+    compressed ones included) replaces `pg_total_relation_size` there.
+    """
     import psycopg
 
     out: dict[str, dict[str, float]] = {}
     with psycopg.connect(url, autocommit=True) as conn:
+        hypertables: set[str] = set()
+        extension = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+        if extension.fetchone():
+            hypertables.update(
+                name
+                for (name,) in conn.execute(
+                    "SELECT hypertable_name FROM timescaledb_information.hypertables"
+                )
+            )
         for table in ("pack_telemetry", "pack_cells"):
             conn.execute(f"VACUUM ANALYZE {table}")
+            size_of = "hypertable_size" if table in hypertables else "pg_total_relation_size"
             size, rows = conn.execute(
-                f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})"
+                f"SELECT {size_of}('{table}'), (SELECT count(*) FROM {table})"
             ).fetchone() or (0, 0)
             out[table] = {
-                "bytes": float(size),
+                "bytes": float(size or 0),
                 "rows": int(rows),
-                "bytes_per_row": float(size) / rows if rows else math.nan,
+                "bytes_per_row": float(size or 0) / rows if rows else math.nan,
+                "hypertable": table in hypertables,
             }
     return out
 
@@ -349,7 +365,12 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "mode": args.mode,
         "started_at": started.isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "orjson_us_per_reading": yardstick.orjson_us_per_reading(),
+            "orjson_us_reference": yardstick.REFERENCE_US,
+        },
         "readings_per_message": k,
         "notes": [],
     }
@@ -429,8 +450,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
                     profile=args.profile,
                 )
             )
-            if owns_db:
-                result["storage"] = _storage(services.database_url)
+            result["storage"] = _storage(services.database_url)
 
         def do_paced() -> None:
             head = _find(runner.outcomes, "voltstream-max")
@@ -560,6 +580,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
                         raise
         result["scenarios"] = [o.to_dict() for o in runner.outcomes]
         summarise(result, runner.outcomes)
+    result["machine"]["orjson_us_per_reading_end"] = yardstick.orjson_us_per_reading()
     result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     write(result, out_dir)
     return result

@@ -29,6 +29,23 @@ def _ratio(a: Any, b: Any) -> str:
     return f"{x / y:.2f}x"
 
 
+def _yardstick(machine: dict[str, Any]) -> list[str]:
+    """The machine-speed line (``load_tests.yardstick``), when the run measured it."""
+    start = machine.get("orjson_us_per_reading")
+    if start is None:
+        return []
+    end = machine.get("orjson_us_per_reading_end")
+    reference = machine["orjson_us_reference"]
+    at_end = "" if end is None else f", {end:.1f} at the end"
+    return [
+        f"Machine speed: `orjson.loads` of the generated envelopes took {start:.1f} µs CPU per"
+        f" reading at the start{at_end}; {reference:.1f} µs on the machine of the README's"
+        f" reference runs ({start / reference:.2f}x). Absolute rates scale with it; the ratios"
+        " against same-run baselines do not.",
+        "",
+    ]
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The human summary: per-scenario table, ratios vs baselines, targets, memory, storage."""
     lines = [
@@ -40,6 +57,7 @@ def markdown(result: dict[str, Any]) -> str:
         " database server's (the per-CPU figures hold up when other work shares the cores)."
         " All ratios are against baselines measured in this same run.",
         "",
+        *_yardstick(result["machine"]),
         "| scenario | system | msg shape | readings/s | messages/s | readings per CPU-s (+DB)"
         " | CPU ms / 1k readings (DB) | peak RSS MB | row p50/p95/p99 ms | commit p99 ms (hist)"
         " | load avg | starved % | complete |",
@@ -122,15 +140,16 @@ def markdown(result: dict[str, Any]) -> str:
     storage = result.get("storage")
     if storage:
         parts = [
-            f"`{t}` {_num(v['bytes_per_row'])} B/row ({v['rows']:,} rows)"
+            f"`{t}` {_num(v['bytes_per_row'])} B/row ({v['rows']:,} rows"
+            + (", hypertable_size" if v.get("hypertable") else "")
+            + ")"
             for t, v in storage.items()
             if v["rows"]
         ]
         lines += [
             "",
-            "Storage (pg_total_relation_size / rows, after the headline run): "
-            + "; ".join(parts)
-            + ".",
+            "Storage (pg_total_relation_size or, for a hypertable, hypertable_size / rows, after"
+            " the headline run): " + "; ".join(parts) + ".",
         ]
     for s in result["scenarios"]:
         alerts = s.get("latency_alert_s")

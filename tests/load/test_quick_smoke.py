@@ -87,6 +87,9 @@ def test_figures_are_sane(result: tuple[dict[str, Any], Path, int]) -> None:
     assert _positive(memory["rss_bytes_per_vehicle"])
     assert memory["to_bytes_mean"] > 0
     assert memory["to_bytes_mean"] <= memory["to_bytes_max"]
+    machine = data["machine"]
+    assert _positive(machine["orjson_us_per_reading"])
+    assert _positive(machine["orjson_us_per_reading_end"])
     storage = data["storage"]
     assert storage["pack_telemetry"]["rows"] >= MESSAGES
     assert _positive(storage["pack_cells"]["bytes_per_row"])
