@@ -39,9 +39,10 @@ def _yardstick(machine: dict[str, Any]) -> list[str]:
     at_end = "" if end is None else f", {end:.1f} at the end"
     return [
         f"Machine speed: `orjson.loads` of the generated envelopes took {start:.1f} µs CPU per"
-        f" reading at the start{at_end}; {reference:.1f} µs on the machine of the README's"
-        f" reference runs ({start / reference:.2f}x). Absolute rates scale with it; the ratios"
-        " against same-run baselines do not.",
+        f" reading at the start{at_end}; {reference:.1f} µs on the reference machine"
+        f" ({start / reference:.2f}x; `load_tests/yardstick.py`). Absolute rates scale with it;"
+        " the ratios against same-run baselines move less, but they move too (load_tests/README.md,"
+        " *A slower machine moves the ratios too*).",
         "",
     ]
 
