@@ -176,11 +176,32 @@ def markdown(result: dict[str, Any]) -> str:
                 lines += ["", f"Main (event-loop) thread, all samples incl. idle: {shares}."]
             lines += ["", "Inclusive time in project code:", ""]
             lines += [f"- {p['percent']:.1f}% {p['frame']}" for p in prof["inclusive_project"][:15]]
+    lines += _budget(result["scenarios"])
     for s in result["scenarios"]:
         lines += _paired(s)
     for note in result.get("notes", []):
         lines += ["", f"Note: {note}"]
     return "\n".join(lines) + "\n"
+
+
+def _budget(scenarios: list[dict[str, Any]]) -> list[str]:
+    """Mean cores used by each side of every scenario (`scenario.cpu_budget`)."""
+    rows = [(s["name"], s["cpu_budget"]) for s in scenarios if s.get("cpu_budget")]
+    if not rows:
+        return []
+    sides = ("consumer", "database", "generator", "harness", "idle")
+    lines = [
+        "",
+        "CPU budget (mean cores over each scenario's measured run; the harness is this process:"
+        " the embedded broker, sampler, prober and alert listener; the generator's figure"
+        " includes its start-up):",
+        "",
+        "| scenario | " + " | ".join(sides) + " |",
+        "|---|" + "---:|" * len(sides),
+    ]
+    for name, budget in rows:
+        lines.append(f"| {name} | " + " | ".join(f"{budget[k]:.2f}" for k in sides) + " |")
+    return lines
 
 
 def _paired(scenario: dict[str, Any]) -> list[str]:

@@ -392,6 +392,35 @@ def _warm_up(scenario: Scenario, target: Target, topology: Topology) -> Progress
     raise RuntimeError(f"{scenario.name}: warm-up readings were not committed within 90 s")
 
 
+def cpu_budget(
+    wall_s: float,
+    consumer_cpu_s: float,
+    db_cpu_s: float,
+    generator_cpu_s: float,
+    harness_cpu_s: float,
+    cpus: int,
+) -> dict[str, float]:
+    """Where the box's cores went during a scenario: mean cores used by each side.
+
+    `consumer` is the system under test (all its processes), `database` the PostgreSQL
+    server, `generator` the load generator process (its whole life, start-up included, which
+    overstates it by its ~1 s of imports), `harness` this process: the embedded broker's
+    librdkafka threads, the sampler, prober and alert listener. `idle` is what was left of
+    `cpus` cores; a scenario whose consumer shares the box with everything else is bounded
+    by it.
+    """
+    if not wall_s > 0:
+        return {}
+    db = 0.0 if math.isnan(db_cpu_s) else db_cpu_s
+    used = {
+        "consumer": consumer_cpu_s / wall_s,
+        "database": db / wall_s,
+        "generator": generator_cpu_s / wall_s,
+        "harness": harness_cpu_s / wall_s,
+    }
+    return {**used, "idle": max(0.0, cpus - sum(used.values())), "cpus": float(cpus)}
+
+
 def run(
     scenario: Scenario, services: Services, workdir: Path, out_dir: Path, prefix: str
 ) -> Outcome:
@@ -495,6 +524,8 @@ def _drive(
         prober = RowProber(services.database_url, spec.probes(), since)
         prober.start()
     db_cpu_before = postgres_cpu_s(services.database_url)
+    harness = psutil.Process()
+    harness_cpu_before = sum(harness.cpu_times()[:2])
     sampler.start()
     generator.start()
     profiler: Profiler | None = None
@@ -518,6 +549,8 @@ def _drive(
         summary = generator.finish()
     time.sleep(0.3)
     sampler.halt()
+    measured_s = time.time() - sampler.started
+    harness_cpu_s = sum(harness.cpu_times()[:2]) - harness_cpu_before
     if prober is not None:
         prober.halt()
     if listener is not None:
@@ -571,6 +604,9 @@ def _drive(
     f["cores_used"] = cpu_s / span if span and not math.isnan(span) else math.nan
     f["db_cpu_ms_per_1k_readings"] = 1e6 * db_cpu_s / committed if committed else math.nan
     f["peak_rss_mb"] = sum(peak_rss.values())
+    f["cpu_budget"] = cpu_budget(
+        measured_s, cpu_s, db_cpu_s, summary.cpu_s, harness_cpu_s, os.cpu_count() or 1
+    )
     f["counters"] = final
     if scenario.system in ("voltstream", "naive", "faust_pydantic"):
         f["rows_in_db"] = _db_count(services.database_url, spec.prefix)
