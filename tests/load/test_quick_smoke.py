@@ -88,8 +88,9 @@ def test_figures_are_sane(result: tuple[dict[str, Any], Path, int]) -> None:
     assert memory["to_bytes_mean"] > 0
     assert memory["to_bytes_mean"] <= memory["to_bytes_max"]
     budget = run["cpu_budget"]
-    assert _positive(budget["consumer"]) and _positive(budget["generator"])
-    assert sum(budget[k] for k in ("consumer", "database", "generator", "harness")) > 0
+    assert _positive(budget["consumer"])
+    assert _positive(budget["generator"])
+    assert budget["idle"] <= budget["cpus"]
     machine = data["machine"]
     assert _positive(machine["orjson_us_per_reading"])
     assert _positive(machine["orjson_us_per_reading_end"])
