@@ -313,25 +313,28 @@ def summarise(result: dict[str, Any], outcomes: list[Outcome]) -> None:
         hist = (paced.figures.get("latency_commit_histogram_s") or {}).get("p99", math.nan)
         alert = (paced.figures.get("latency_alert_s") or {}).get("p99", math.nan)
         keeps = paced.figures.get("keeps_up")
+        lag_s = paced.figures.get("median_lag_s", math.nan)
         checks.append(
             _check(
                 "worker keeps up at 80 % of its max (else latency is queueing)",
                 f"{_value(paced):,.0f} of {paced.figures.get('paced_readings_per_s', 0):,.0f}"
-                " readings/s",
+                f" readings/s, median backlog {lag_s:.2f} s of load",
                 keeps,
             )
         )
+        # A worker that did not keep up measured its queue, not the pipeline: say so next to it.
+        queueing = "" if keeps in (True, None) else " (queueing: the worker was saturated)"
         checks.append(
             _check(
                 "p99 produce -> committed row < 1 s at 80 % of max",
-                f"{row:.3f} s (row visible), {hist:.3f} s (histogram)",
+                f"{row:.3f} s (row visible), {hist:.3f} s (histogram){queueing}",
                 None if math.isnan(row) else row < 1.0,
             )
         )
         checks.append(
             _check(
                 "p99 produce -> critical alert < 2 s at 80 % of max",
-                f"{alert:.3f} s",
+                f"{alert:.3f} s{queueing}",
                 None if math.isnan(alert) else alert < 2.0,
             )
         )

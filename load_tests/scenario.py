@@ -4,6 +4,7 @@ import logging
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import time
 from collections.abc import Sequence
@@ -303,6 +304,33 @@ def _sustained(samples: Sequence[Sample], total: int) -> tuple[float, float, flo
     return sustained, total / (last - first), last - first
 
 
+#: A paced worker that keeps up holds a median backlog below this many seconds of its offered
+#: load (a batch window and a commit); a saturated one's backlog grows until the producer's
+#: window stops the generator, while its committed rate still matches the throttled offer.
+KEEPS_UP_MAX_MEDIAN_LAG_S = 1.0
+
+
+def median_lag_s(lag_readings: Sequence[float], offered_per_s: float) -> float:
+    """The median consumer backlog of a run in seconds of its offered load (NaN if unknown)."""
+    if not lag_readings or offered_per_s <= 0:
+        return math.nan
+    return statistics.median(lag_readings) / offered_per_s
+
+
+def keeps_up(sustained_per_s: float, offered_per_s: float, lag_s: float) -> bool:
+    """True when a paced run consumed what was offered without queueing.
+
+    The committed rate alone cannot tell: once the backlog fills the producer's window the
+    generator waits, so a saturated worker still commits ~what is sent. Its median backlog
+    (`median_lag_s`) then stays at seconds of load instead of a fraction of one.
+    """
+    return (
+        sustained_per_s >= 0.95 * offered_per_s
+        and not math.isnan(lag_s)
+        and lag_s <= KEEPS_UP_MAX_MEDIAN_LAG_S
+    )
+
+
 def _series(samples: Sequence[Sample], k: int, step_s: float = 0.5) -> dict[str, list[float]]:
     t: list[float] = []
     rate: list[float] = []
@@ -590,8 +618,11 @@ def _drive(
     f["readings_per_s_overall"] = overall
     f["messages_per_s"] = sustained / k
     if scenario.rate:
-        f["paced_readings_per_s"] = scenario.rate * k
-        f["keeps_up"] = bool(sustained >= 0.95 * scenario.rate * k)
+        offered = scenario.rate * k
+        lag_s = median_lag_s(_series(sampler.samples, k)["lag_readings"], offered)
+        f["paced_readings_per_s"] = offered
+        f["median_lag_s"] = lag_s
+        f["keeps_up"] = keeps_up(sustained, offered, lag_s)
     f["rows_per_s"] = sustained * (2 if spec.kind == "snapshot" else 1)  # + cells row
     f["active_s"] = span
     f["cpu_s"] = cpu_s
