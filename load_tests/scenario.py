@@ -617,9 +617,10 @@ def _drive(
     f["readings_per_s"] = sustained
     f["readings_per_s_overall"] = overall
     f["messages_per_s"] = sustained / k
+    series = _series(sampler.samples, k)
     if scenario.rate:
         offered = scenario.rate * k
-        lag_s = median_lag_s(_series(sampler.samples, k)["lag_readings"], offered)
+        lag_s = median_lag_s(series["lag_readings"], offered)
         f["paced_readings_per_s"] = offered
         f["median_lag_s"] = lag_s
         f["keeps_up"] = keeps_up(sustained, offered, lag_s)
@@ -668,5 +669,5 @@ def _drive(
         outcome.series["alert_latency_s"] = list(first.values())
     if profiler is not None:
         f["profile"] = profiler.finish()
-    outcome.series.update(_series(sampler.samples, k))
+    outcome.series.update(series)
     return outcome
