@@ -14,6 +14,7 @@ from psycopg_pool import PoolTimeout
 
 from schemas.alerts import Alert, Severity
 from streams.analytics.state import VehicleState
+from streams.changelog import BatchProducer, ChangelogWriter
 from streams.dlq import DeadLetter, SourcePosition
 from streams.flush import Flusher
 from streams.metrics import WorkerMetrics
@@ -375,7 +376,26 @@ class TelemetryWorker:
 
     async def publish_state(self, states: Sequence[DirtyState]) -> None:
         """Write changed states to the table's changelog, on the partition of their input."""
+        producer = _batch_producer(self.app)
+        if producer is not None:
+            topic = self.table.changelog_topic.get_topic_name()
+            await ChangelogWriter(producer, topic).publish(states)
+            return
         futures = [
             self.table.send_changelog(s.partition, s.vehicle_id.encode(), s.value) for s in states
         ]
         await asyncio.gather(*futures)
+
+
+def _batch_producer(app: faust.App) -> BatchProducer | None:
+    """The aiokafka producer under Faust's `kafka://` driver, if it has started; else None.
+
+    Faust does not expose it (its driver keeps it in `_producer`); without it, for another
+    driver or before the producer started, states go through `Table.send_changelog`.
+    """
+    producer = getattr(app.producer, "_producer", None)
+    if callable(getattr(producer, "create_batch", None)) and callable(
+        getattr(producer, "send_batch", None)
+    ):
+        return cast(BatchProducer, producer)
+    return None

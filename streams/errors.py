@@ -11,3 +11,7 @@ class StateCorrupted(StreamsError):
 
 class DeliveryFailed(StreamsError):
     """A record could not be delivered to an output topic (alerts or dead letters)."""
+
+
+class StateTooLarge(StreamsError):
+    """A vehicle's encoded state is larger than one record batch of the changelog producer."""

@@ -260,6 +260,54 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     assert _count(url, "SELECT count(*) FROM pack_cells") == len(messages) // 5
 
 
+def test_a_restarted_worker_restores_rolling_state_from_the_changelog(
+    pipeline_env: dict[str, str], workdir: Path
+) -> None:
+    """The second worker (same group) must know each vehicle's newest reading time.
+
+    It only can through the state changelog the first one wrote: a reading 15 minutes older
+    than the newest one (the allowed lateness is 5) is then stored as late; with an empty
+    state it would be an ordinary first reading.
+    """
+    url = pipeline_env["DATABASE_URL"]
+    bootstrap = pipeline_env["KAFKA_BOOTSTRAP_SERVERS"]
+    telemetry = _topic(pipeline_env, "battery.telemetry")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    vehicles = [f"EV-R{v}" for v in range(8)]
+    first = [
+        (vid.encode(), encode(sample(vid, at, soc=70.0 - i * 0.1)))
+        for i, at in enumerate(series(start, 21, 60.0))
+        for vid in vehicles
+    ]
+    with WorkerProcess(pipeline_env, workdir=workdir, name="first"):
+        produce(bootstrap, telemetry, first)
+        wait_until(
+            lambda: _count(url, "SELECT count(*) FROM pack_telemetry") == len(first),
+            90,
+            "the first worker's rows",
+        )
+    old = start + timedelta(minutes=5, seconds=30)  # newest is start + 20 min
+    new = start + timedelta(minutes=21)
+    second = [(vid.encode(), encode(sample(vid, old))) for vid in vehicles] + [
+        (vid.encode(), encode(sample(vid, new))) for vid in vehicles
+    ]
+    with WorkerProcess(pipeline_env, workdir=workdir, name="second"):
+        produce(bootstrap, telemetry, second)
+        wait_until(
+            lambda: _count(url, "SELECT count(*) FROM pack_telemetry") == len(first) + 16,
+            120,
+            "the second worker's rows",
+        )
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT vehicle_id, time, late FROM pack_telemetry WHERE time IN (%s, %s)",
+            (old, new),
+        ).fetchall()
+    assert sorted((r[0], r[1] == old, r[2]) for r in rows) == sorted(
+        [(vid, True, True) for vid in vehicles] + [(vid, False, False) for vid in vehicles]
+    )
+
+
 def _set_connections(admin_url: str, name: str, allowed: bool) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
