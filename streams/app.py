@@ -391,7 +391,9 @@ def _batch_producer(app: faust.App) -> BatchProducer | None:
     """The aiokafka producer under Faust's `kafka://` driver, if it has started; else None.
 
     Faust does not expose it (its driver keeps it in `_producer`); without it, for another
-    driver or before the producer started, states go through `Table.send_changelog`.
+    driver or before the producer started, states go through `Table.send_changelog`. Faust's
+    per-record delivery callback only records the changelog offset in a persistent store; the
+    table's store is `memory://`, which keeps none, so the batch path skips nothing it needs.
     """
     producer = getattr(app.producer, "_producer", None)
     if callable(getattr(producer, "create_batch", None)) and callable(
