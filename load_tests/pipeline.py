@@ -373,6 +373,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             "python": sys.version.split()[0],
             "orjson_us_per_reading": yardstick.orjson_us_per_reading(),
             "orjson_us_reference": yardstick.REFERENCE_US,
+            "python_us_per_reading": yardstick.python_us_per_reading(),
         },
         "readings_per_message": k,
         "notes": [],
@@ -584,6 +585,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         result["scenarios"] = [o.to_dict() for o in runner.outcomes]
         summarise(result, runner.outcomes)
     result["machine"]["orjson_us_per_reading_end"] = yardstick.orjson_us_per_reading()
+    result["machine"]["python_us_per_reading_end"] = yardstick.python_us_per_reading()
     result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     write(result, out_dir)
     return result

@@ -94,6 +94,8 @@ def test_figures_are_sane(result: tuple[dict[str, Any], Path, int]) -> None:
     machine = data["machine"]
     assert _positive(machine["orjson_us_per_reading"])
     assert _positive(machine["orjson_us_per_reading_end"])
+    assert _positive(machine["python_us_per_reading"])
+    assert _positive(machine["python_us_per_reading_end"])
     storage = data["storage"]
     assert storage["pack_telemetry"]["rows"] >= MESSAGES
     assert _positive(storage["pack_cells"]["bytes_per_row"])
@@ -101,5 +103,7 @@ def test_figures_are_sane(result: tuple[dict[str, Any], Path, int]) -> None:
 
 def test_outputs_are_written(result: tuple[dict[str, Any], Path, int]) -> None:
     _, out, _ = result
-    assert "| voltstream-max | voltstream |" in (out / "results.md").read_text()
+    text = (out / "results.md").read_text()
+    assert "| voltstream-max | voltstream |" in text
+    assert "Interpreter speed: a fixed pure-Python loop" in text
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
