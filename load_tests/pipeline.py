@@ -374,6 +374,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
             "orjson_us_per_reading": yardstick.orjson_us_per_reading(),
             "orjson_us_reference": yardstick.REFERENCE_US,
             "python_us_per_reading": yardstick.python_us_per_reading(),
+            "python_us_seen": yardstick.PYTHON_US_SEEN,
         },
         "readings_per_message": k,
         "notes": [],

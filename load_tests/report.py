@@ -55,11 +55,12 @@ def _interpreter_yardstick(machine: dict[str, Any]) -> list[str]:
         return []
     end = machine.get("python_us_per_reading_end")
     at_end = "" if end is None else f", {end:.1f} at the end"
+    low, high = machine["python_us_seen"]
     return [
         "",
         f"Interpreter speed: a fixed pure-Python loop over the same readings took {start:.1f} µs"
-        f" CPU per reading at the start{at_end} (19.3-20.0 on the Xeon VM of 2026-12-07, whose"
-        " `bench_hotpath` ran 1.35-1.5x slower than the reference machine's while its"
+        f" CPU per reading at the start{at_end} ({low:.1f}-{high:.1f} on the Xeon VM of 2026-12-07,"
+        " whose `bench_hotpath` ran 1.35-1.5x slower than the reference machine's while its"
         " `orjson.loads` was 1.03-1.09x). Most of the worker's time is interpreted Python, so"
         " this one tracks its rate more closely than the JSON parser does.",
     ]

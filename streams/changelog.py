@@ -60,7 +60,6 @@ class ChangelogWriter:
             delivered.append(await producer.send_batch(batch, topic, partition=partition))
             batch = open_batches[partition] = producer.create_batch()
             if batch.append(timestamp=None, key=key, value=state.value) is None:
-                del open_batches[partition]
                 raise StateTooLarge(
                     f"the state of {state.vehicle_id!r} ({len(state.value)} B) does not fit"
                     " a record batch of the producer"
